@@ -1,0 +1,38 @@
+# The whole set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n 2 -q
+
+.PHONY: demo test lint bench info clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/kernlearn demo
+
+info: $(VENV)/.installed
+	$(BIN)/kernlearn info
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check kernlearn tests benchmarks
+	$(BIN)/ruff format --check kernlearn tests benchmarks
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_kernel_sum.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

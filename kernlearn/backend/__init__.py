@@ -1,0 +1,338 @@
+"""Kernel-matrix primitives on interchangeable engines.
+
+Four primitives, each with the same meaning on every engine:
+
+- :func:`kernel_matrix` - the dense block ``K(X, Y)``;
+- :func:`kernel_sum` - ``K(X, Y) @ weights`` without forming ``K``;
+- :func:`kernel_logsumexp` - ``log sum_j w_j k(x_i, y_j)``, stable in log space;
+- :func:`kernel_topk` - the ``k`` largest kernel values per row and their indices.
+
+Engines: ``numpy`` (the exact reference, always there), ``numba`` (fused, parallel
+CPU workhorse), ``keops`` (pykeops LazyTensor reductions) and ``cupy`` (blocked GEMM on
+the GPU). The engine is chosen by the ``backend=`` argument, then
+:func:`kernlearn.config_context` / :func:`kernlearn.set_config`, then ``"auto"``.
+Kernels that an engine cannot run fused fall back to numpy blocks of
+``kernel(X, Y)``, logged at debug level on the ``"kernlearn"`` logger.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import numpy as np
+
+from .._config import BACKENDS, get_config
+from ._spec import KernelSpec
+from ._validation import check_k, check_pair, check_weights, is_cupy_array
+
+__all__ = [
+    "kernel_matrix",
+    "kernel_sum",
+    "kernel_logsumexp",
+    "kernel_topk",
+    "engine_status",
+    "resolve_backend",
+    "KernelSpec",
+]
+
+logger = logging.getLogger("kernlearn")
+
+#: engine name -> (module, pip extra that installs it)
+ENGINES = {
+    "numpy": ("._numpy", None),
+    "numba": ("._numba", None),
+    "keops": ("._keops", "keops"),
+    "cupy": ("._cupy", "gpu"),
+}
+
+# Below this many pairs the numpy engine beats the fused engines' call overhead.
+_AUTO_MIN_PAIRS = 20_000
+
+
+def _load_engine(name: str):
+    """Import an engine module, or raise an ImportError that names the fix."""
+    if name not in ENGINES:
+        raise ValueError(
+            f"backend must be one of {BACKENDS}, got {name!r}. "
+            "Use 'auto' to let kernlearn choose."
+        )
+    module_name, extra = ENGINES[name]
+    try:
+        module = importlib.import_module(module_name, __name__)
+        module.check_available()
+    except ImportError as exc:
+        hint = (
+            f'pip install "kernlearn[{extra}]"'
+            if extra
+            else "pip install --force-reinstall kernlearn"
+        )
+        raise ImportError(
+            f"The {name!r} engine is not usable here: {exc}. Install it with "
+            f"`{hint}`, or choose another backend (kernlearn info lists them)."
+        ) from exc
+    return module
+
+
+def engine_status() -> dict:
+    """Which engines are usable here and, for each that is not, why.
+
+    Returns
+    -------
+    status : dict
+        ``{name: (usable, reason, extra)}``; ``reason`` is ``""`` when usable and
+        ``extra`` is the pip extra that installs the engine (``None`` for core).
+
+    Examples
+    --------
+    >>> from kernlearn.backend import engine_status
+    >>> engine_status()["numpy"]
+    (True, '', None)
+    """
+    status = {}
+    for name, (_, extra) in ENGINES.items():
+        try:
+            _load_engine(name)
+            status[name] = (True, "", extra)
+        except ImportError as exc:
+            reason = str(exc.__cause__ or exc)
+            status[name] = (False, reason, extra)
+    return status
+
+
+def _spec_of(kernel) -> KernelSpec | None:
+    get = getattr(kernel, "_engine_spec", None)
+    return get() if callable(get) else None
+
+
+def resolve_backend(backend=None, X=None, n_pairs=None, spec=None) -> str:
+    """Name of the engine a call would use.
+
+    Precedence: ``backend`` (an estimator's parameter), then the configuration,
+    then ``"auto"``: a CuPy input stays on the GPU; otherwise the numba engine for
+    fused kernels on problems big enough to repay its call overhead, numpy else.
+    """
+    name = backend if backend is not None else get_config()["backend"]
+    if name not in BACKENDS:
+        raise ValueError(
+            f"backend must be one of {BACKENDS}, got {name!r}. "
+            "Use 'auto' to let kernlearn choose."
+        )
+    if name != "auto":
+        return name
+    if X is not None and is_cupy_array(X):
+        return "cupy"
+    if spec is None or (n_pairs is not None and n_pairs < _AUTO_MIN_PAIRS):
+        return "numpy"
+    try:
+        _load_engine("numba")
+    except ImportError:
+        return "numpy"
+    return "numba"
+
+
+def _select(kernel, X, Y, backend, op):
+    spec = _spec_of(kernel)
+    name = resolve_backend(backend, X, X.shape[0] * Y.shape[0], spec)
+    engine = _load_engine(name)
+    gpu_input = is_cupy_array(X)
+    if gpu_input and name not in ("cupy", "keops"):
+        raise TypeError(
+            f"backend={name!r} runs on the CPU but X is a CuPy array; use "
+            "backend='cupy' (or 'auto'), or convert with cupy.asnumpy(X)."
+        )
+    if not engine.supports(spec, op):
+        fallback = "cupy" if gpu_input else "numpy"
+        logger.debug(
+            "%s: engine %r cannot run %r fused; falling back to %s blocks.",
+            op,
+            name,
+            kernel,
+            fallback,
+        )
+        if gpu_input and name == "cupy":
+            return engine, spec  # the cupy engine has its own host fallback
+        engine = _load_engine(fallback)
+    return engine, spec
+
+
+def _check_kernel(kernel):
+    if not callable(kernel):
+        raise TypeError(
+            "kernel must be a kernel object such as kernlearn.kernels.Gaussian() "
+            f"(callable as kernel(X, Y)), got {type(kernel).__name__}."
+        )
+
+
+def _out_dtype(X):
+    return X.dtype if X.dtype == np.float32 else np.float64
+
+
+def kernel_matrix(kernel, X, Y=None, *, backend=None):
+    """Dense kernel matrix ``K[i, j] = k(X[i], Y[j])``.
+
+    Parameters
+    ----------
+    kernel : kernel object
+        A kernlearn kernel (fused on every engine) or any callable kernel with the
+        scikit-learn protocol (numpy blocks).
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+        ``None`` means ``Y = X``.
+    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+        Engine; ``None`` defers to the configuration.
+
+    Returns
+    -------
+    K : ndarray of shape (n_samples_X, n_samples_Y)
+        float32 when both inputs are float32, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.backend import kernel_matrix
+    >>> from kernlearn.kernels import Gaussian
+    >>> kernel_matrix(Gaussian(1.0), np.array([[0.0], [1.0]])).round(4)
+    array([[1.    , 0.6065],
+           [0.6065, 1.    ]])
+    """
+    _check_kernel(kernel)
+    X, Y = check_pair(X, Y)
+    engine, spec = _select(kernel, X, Y, backend, "kernel_matrix")
+    out = engine.kernel_matrix(kernel, spec, X, Y, get_config()["working_memory"])
+    return out.astype(_out_dtype(X), copy=False)
+
+
+def kernel_sum(kernel, X, Y=None, weights=None, *, backend=None):
+    """Kernel sums ``K(X, Y) @ weights`` without forming ``K(X, Y)``.
+
+    Parameters
+    ----------
+    kernel : kernel object
+        See :func:`kernel_matrix`.
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+        ``None`` means ``Y = X``.
+    weights : array-like of shape (n_samples_Y,) or (n_samples_Y, n_outputs), \
+default=None
+        ``None`` sums the kernel values (all weights one).
+    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+
+    Returns
+    -------
+    sums : ndarray of shape (n_samples_X,) or (n_samples_X, n_outputs)
+        Accumulated in float64; returned as float32 when both inputs are float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.backend import kernel_sum
+    >>> from kernlearn.kernels import Gaussian
+    >>> kernel_sum(Gaussian(1.0), np.array([[0.0], [1.0]])).round(4)
+    array([1.6065, 1.6065])
+    """
+    _check_kernel(kernel)
+    X, Y = check_pair(X, Y)
+    xp = _xp(X)
+    W, squeeze = check_weights(weights, Y.shape[0], "weights", xp=xp)
+    engine, spec = _select(kernel, X, Y, backend, "kernel_sum")
+    out = engine.kernel_sum(kernel, spec, X, Y, W, get_config()["working_memory"])
+    out = out.astype(_out_dtype(X), copy=False)
+    return out[:, 0] if squeeze else out
+
+
+def kernel_logsumexp(kernel, X, Y=None, log_weights=None, *, backend=None):
+    """``log sum_j w_j k(x_i, y_j)`` computed stably in log space.
+
+    Correct where the plain sum underflows (a Gaussian kernel at d = 500 whose
+    values are all below 1e-308): it works from ``log k`` directly.
+
+    Parameters
+    ----------
+    kernel : kernel object
+        A non-negative kernel. See :func:`kernel_matrix`.
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+    log_weights : array-like of shape (n_samples_Y,) or (n_samples_Y, n_outputs), \
+default=None
+        ``log w_j``; ``-inf`` is a zero weight. ``None`` means all weights one.
+    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+
+    Returns
+    -------
+    out : ndarray of shape (n_samples_X,) or (n_samples_X, n_outputs)
+        ``-inf`` where every term is zero (outside a compact support).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.backend import kernel_logsumexp
+    >>> from kernlearn.kernels import Gaussian
+    >>> X = np.zeros((1, 500)); Y = np.full((2, 500), 3.0)
+    >>> kernel_logsumexp(Gaussian(1.0), X, Y).round(4)  # sum of 2 exp(-2250)
+    array([-2249.3069])
+    """
+    _check_kernel(kernel)
+    X, Y = check_pair(X, Y)
+    xp = _xp(X)
+    logW, squeeze = check_weights(
+        log_weights, Y.shape[0], "log_weights", allow_neg_inf=True, xp=xp
+    )
+    engine, spec = _select(kernel, X, Y, backend, "kernel_logsumexp")
+    if spec is not None and spec.signed:
+        raise ValueError(
+            f"kernel_logsumexp needs a non-negative kernel, but {kernel!r} can be "
+            "negative; use kernel_sum instead."
+        )
+    out = engine.kernel_logsumexp(
+        kernel, spec, X, Y, logW, get_config()["working_memory"]
+    )
+    out = out.astype(_out_dtype(X), copy=False)
+    return out[:, 0] if squeeze else out
+
+
+def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
+    """The ``k`` largest kernel values of each row and their column indices.
+
+    Parameters
+    ----------
+    kernel : kernel object
+        See :func:`kernel_matrix`.
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+    k : int, default=1
+        ``1 <= k <= n_samples_Y``.
+    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples_X, k)
+        Sorted in decreasing order along each row.
+    indices : ndarray of int64, shape (n_samples_X, k)
+        Column indices into ``Y``; ties go to the lower index on the numpy and
+        numba engines.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.backend import kernel_topk
+    >>> from kernlearn.kernels import Gaussian
+    >>> vals, idx = kernel_topk(Gaussian(1.0), np.array([[0.9]]),
+    ...                         np.array([[0.0], [1.0], [5.0]]), k=2)
+    >>> idx
+    array([[1, 0]])
+    """
+    _check_kernel(kernel)
+    X, Y = check_pair(X, Y)
+    k = check_k(k, Y.shape[0])
+    engine, spec = _select(kernel, X, Y, backend, "kernel_topk")
+    vals, idx = engine.kernel_topk(kernel, spec, X, Y, k, get_config()["working_memory"])
+    return vals.astype(_out_dtype(X), copy=False), idx
+
+
+def _xp(X):
+    if is_cupy_array(X):
+        import cupy
+
+        return cupy
+    return np

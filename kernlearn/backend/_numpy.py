@@ -1,0 +1,140 @@
+"""The numpy engine: the exact reference, blocked by ``working_memory``.
+
+Every other engine is tested against this one. It computes in float64 whatever the
+input dtype, forms distances from per-feature differences (no ``|x|^2 + |y|^2 - 2 x.y``
+cancellation), and never holds more than one block of kernel values. Kernels without a
+:class:`~kernlearn.backend._spec.KernelSpec` run through ``kernel(X_block, Y_block)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._chunking import block_shape
+from ._spec import KernelSpec, log_profile, profile
+
+NAME = "numpy"
+EXTRA = None
+
+
+def check_available() -> None:
+    """The numpy engine is always available."""
+
+
+def supports(spec: KernelSpec | None, op: str) -> bool:
+    return True
+
+
+# Temporaries per pair: the variable, one difference, the values (float64 each).
+_BYTES_PER_PAIR = 24
+
+
+def _variable(spec: KernelSpec, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Family variable (s, t or p) for a block, exact, in float64."""
+    if spec.variable == "dot":
+        return X @ Y.T
+    out = np.zeros((X.shape[0], Y.shape[0]), dtype=np.float64)
+    diff = np.empty_like(out)
+    for k in range(X.shape[1]):
+        np.subtract(X[:, k, None], Y[None, :, k], out=diff)
+        if spec.variable == "l1":
+            np.abs(diff, out=diff)
+        else:
+            np.multiply(diff, diff, out=diff)
+        out += diff
+    return out
+
+
+def _prepare(spec, X, Y):
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if spec is not None:
+        X, Y = spec.scale_inputs(X, Y)
+    return X, Y
+
+
+def _values(kernel, spec, Xb, Yb):
+    if spec is None:
+        return np.asarray(kernel(Xb, Yb), dtype=np.float64)
+    return profile(spec, _variable(spec, Xb, Yb))
+
+
+def _log_values(kernel, spec, Xb, Yb):
+    if spec is None:
+        K = np.asarray(kernel(Xb, Yb), dtype=np.float64)
+        if np.any(K < 0):
+            raise ValueError(
+                f"kernel_logsumexp needs a non-negative kernel, but {kernel!r} "
+                "returned negative values; use kernel_sum instead."
+            )
+        with np.errstate(divide="ignore"):
+            return np.log(K)
+    return log_profile(spec, _variable(spec, Xb, Yb))
+
+
+def _blocks(n, m, working_memory, extra_cols=0):
+    rows, cols = block_shape(n, m, _BYTES_PER_PAIR, working_memory)
+    for i0 in range(0, n, rows):
+        for j0 in range(0, m, cols):
+            yield slice(i0, min(n, i0 + rows)), slice(j0, min(m, j0 + cols))
+
+
+def kernel_matrix(kernel, spec, X, Y, working_memory):
+    X, Y = _prepare(spec, X, Y)
+    out = np.empty((X.shape[0], Y.shape[0]), dtype=np.float64)
+    for rs, cs in _blocks(X.shape[0], Y.shape[0], working_memory):
+        out[rs, cs] = _values(kernel, spec, X[rs], Y[cs])
+    return out
+
+
+def kernel_sum(kernel, spec, X, Y, W, working_memory):
+    X, Y = _prepare(spec, X, Y)
+    n, m = X.shape[0], Y.shape[0]
+    out = np.zeros((n, 1 if W is None else W.shape[1]), dtype=np.float64)
+    for rs, cs in _blocks(n, m, working_memory):
+        K = _values(kernel, spec, X[rs], Y[cs])
+        if W is None:
+            out[rs, 0] += K.sum(axis=1)
+        else:
+            out[rs] += K @ W[cs]
+    return out
+
+
+def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
+    X, Y = _prepare(spec, X, Y)
+    n, m = X.shape[0], Y.shape[0]
+    k = 1 if logW is None else logW.shape[1]
+    mx = np.full((n, k), -np.inf)
+    acc = np.zeros((n, k))
+    for rs, cs in _blocks(n, m, working_memory):
+        L = _log_values(kernel, spec, X[rs], Y[cs])
+        for c in range(k):
+            Lc = L if logW is None else L + logW[cs, c]
+            bmax = Lc.max(axis=1)
+            new = np.maximum(mx[rs, c], bmax)
+            safe = np.where(np.isfinite(new), new, 0.0)
+            with np.errstate(under="ignore"):
+                acc[rs, c] = acc[rs, c] * np.exp(mx[rs, c] - safe) + np.exp(
+                    Lc - safe[:, None]
+                ).sum(axis=1)
+            mx[rs, c] = new
+    with np.errstate(divide="ignore"):
+        return np.where(np.isfinite(mx), mx + np.log(acc), -np.inf)
+
+
+def kernel_topk(kernel, spec, X, Y, k, working_memory):
+    X, Y = _prepare(spec, X, Y)
+    n, m = X.shape[0], Y.shape[0]
+    vals = np.full((n, k), -np.inf)
+    idx = np.full((n, k), -1, dtype=np.int64)
+    for rs, cs in _blocks(n, m, working_memory):
+        K = _values(kernel, spec, X[rs], Y[cs])
+        cand_v = np.concatenate([vals[rs], K], axis=1)
+        cand_i = np.concatenate(
+            [idx[rs], np.broadcast_to(np.arange(cs.start, cs.stop), K.shape)], axis=1
+        )
+        # Stable sort on -value: earlier candidates (lower indices) win ties.
+        order = np.argsort(-cand_v, axis=1, kind="stable")[:, :k]
+        vals[rs] = np.take_along_axis(cand_v, order, axis=1)
+        idx[rs] = np.take_along_axis(cand_i, order, axis=1)
+    return vals, idx

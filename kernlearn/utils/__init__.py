@@ -1,0 +1,1 @@
+"""Internal utilities shared across kernlearn (no public API)."""
