@@ -64,9 +64,10 @@ _FAMILY_CODES = {
 _VAR_CODES = {"sqeuclidean": 0, "l1": 1, "dot": 2}
 _SQRT_FAMILIES = frozenset({1, 2, 3, 8, 9})  # need r = sqrt(s): cancellation-prone
 
-# Block sizes of the direct (fused) loops.
+# Block sizes of the direct (fused) loops: a column block of Y (d x cols) stays in
+# the L1 cache (~32 KiB) while a block of rows sweeps it.
 _ROW_BLOCK = 32
-_COL_BLOCK = 1024
+_L1_BYTES = 32768
 # Feature count from which sqeuclidean distances come from GEMM tiles.
 _GEMM_MIN_FEATURES = 24
 
@@ -134,42 +135,90 @@ if numba is not None:
         for j in range(n):
             buf[j] = _exp_nonpos(np.float64(buf[j]))
 
+    @njit(cache=True, fastmath=_FM_RED, inline="always")
+    def _term(var, xv, yv):
+        if var == 0:
+            diff = xv - yv
+            return diff * diff
+        if var == 1:
+            return abs(xv - yv)
+        return xv * yv
+
     @njit(cache=True, fastmath=_FM_RED)
     def _variable(X, i, YT, j0, jl, var, buf):
-        """buf[:jl] = family variable between X[i] and columns j0:j0+jl of YT."""
-        for j in range(jl):
-            buf[j] = 0.0
-        # Slices, not YT[kk, j0 + j]: numba's negative-index wraparound on a
-        # computed index would stop LLVM from vectorising the loop.
-        for kk in range(X.shape[1]):
-            xv = X[i, kk]
-            y = YT[kk, j0 : j0 + jl]
-            if var == 0:
-                for j in range(jl):
-                    diff = xv - y[j]
-                    buf[j] += diff * diff
-            elif var == 1:
-                for j in range(jl):
-                    buf[j] += abs(xv - y[j])
+        """buf[:jl] = family variable between X[i] and columns j0:j0+jl of YT.
+
+        Features are taken four at a time so that the buffer is read and written
+        once per four features. Slices rather than ``YT[kk, j0 + j]``: numba's
+        negative-index wraparound on a computed index stops LLVM vectorising.
+        """
+        d = X.shape[1]
+        kk = 0
+        first = True
+        while kk < d:
+            nk = min(4, d - kk)
+            x0 = X[i, kk]
+            y0 = YT[kk, j0 : j0 + jl]
+            if nk == 4:
+                x1, x2, x3 = X[i, kk + 1], X[i, kk + 2], X[i, kk + 3]
+                y1 = YT[kk + 1, j0 : j0 + jl]
+                y2 = YT[kk + 2, j0 : j0 + jl]
+                y3 = YT[kk + 3, j0 : j0 + jl]
+                if first:
+                    for j in range(jl):
+                        buf[j] = (
+                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
+                        ) + (_term(var, x2, y2[j]) + _term(var, x3, y3[j]))
+                else:
+                    for j in range(jl):
+                        buf[j] += (
+                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
+                        ) + (_term(var, x2, y2[j]) + _term(var, x3, y3[j]))
+            elif nk == 3:
+                x1, x2 = X[i, kk + 1], X[i, kk + 2]
+                y1 = YT[kk + 1, j0 : j0 + jl]
+                y2 = YT[kk + 2, j0 : j0 + jl]
+                if first:
+                    for j in range(jl):
+                        buf[j] = (
+                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
+                        ) + _term(var, x2, y2[j])
+                else:
+                    for j in range(jl):
+                        buf[j] += (
+                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
+                        ) + _term(var, x2, y2[j])
+            elif nk == 2:
+                x1 = X[i, kk + 1]
+                y1 = YT[kk + 1, j0 : j0 + jl]
+                if first:
+                    for j in range(jl):
+                        buf[j] = _term(var, x0, y0[j]) + _term(var, x1, y1[j])
+                else:
+                    for j in range(jl):
+                        buf[j] += _term(var, x0, y0[j]) + _term(var, x1, y1[j])
             else:
-                for j in range(jl):
-                    buf[j] += xv * y[j]
+                if first:
+                    for j in range(jl):
+                        buf[j] = _term(var, x0, y0[j])
+                else:
+                    for j in range(jl):
+                        buf[j] += _term(var, x0, y0[j])
+            first = False
+            kk += nk
 
     @njit(cache=True, fastmath=_FM_RED)
     def _profile(buf, n, fam, prm, amp):
         """In place: family variable -> kernel value (times amplitude)."""
         if fam == 0:
             for j in range(n):
-                buf[j] = -0.5 * buf[j]
-            _vexp(buf, n)
-        elif fam == 1 or fam == 10:
-            if fam == 1:
-                for j in range(n):
-                    buf[j] = -math.sqrt(buf[j])
-            else:
-                for j in range(n):
-                    buf[j] = -buf[j]
-            _vexp(buf, n)
+                buf[j] = _exp_nonpos(-0.5 * np.float64(buf[j]))
+        elif fam == 1:
+            for j in range(n):
+                buf[j] = _exp_nonpos(-math.sqrt(np.float64(buf[j])))
+        elif fam == 10:
+            for j in range(n):
+                buf[j] = _exp_nonpos(-np.float64(buf[j]))
         elif fam == 2:
             for j in range(n):
                 a = math.sqrt(3.0 * buf[j])
@@ -310,7 +359,7 @@ if numba is not None:
 
     # ---------------------------------------------------------------- direct
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _sum_direct(X, YT, WT, has_w, var, fam, prm, amp, out):
+    def _sum_direct(X, YT, WT, has_w, var, fam, prm, amp, out, cb):
         n = X.shape[0]
         m = YT.shape[1]
         k = out.shape[1]
@@ -318,10 +367,10 @@ if numba is not None:
         for b in prange(nrb):
             i0 = b * _ROW_BLOCK
             i1 = min(n, i0 + _ROW_BLOCK)
-            buf = np.empty(_COL_BLOCK, X.dtype)
+            buf = np.empty(cb, X.dtype)
             acc = np.zeros((i1 - i0, k), np.float64)
-            for j0 in range(0, m, _COL_BLOCK):
-                jl = min(_COL_BLOCK, m - j0)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
                 for i in range(i0, i1):
                     _variable(X, i, YT, j0, jl, var, buf)
                     _profile(buf, jl, fam, prm, amp)
@@ -331,7 +380,7 @@ if numba is not None:
                     out[i, c] = acc[i - i0, c]
 
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _lse_direct(X, YT, LWT, has_w, var, fam, prm, logamp, out):
+    def _lse_direct(X, YT, LWT, has_w, var, fam, prm, logamp, out, cb):
         n = X.shape[0]
         m = YT.shape[1]
         k = out.shape[1]
@@ -339,13 +388,13 @@ if numba is not None:
         for b in prange(nrb):
             i0 = b * _ROW_BLOCK
             i1 = min(n, i0 + _ROW_BLOCK)
-            buf = np.empty(_COL_BLOCK, np.float64)
-            tmp = np.empty(_COL_BLOCK, np.float64)
+            buf = np.empty(cb, np.float64)
+            tmp = np.empty(cb, np.float64)
             mx = np.full((i1 - i0, k), -np.inf)
             sm = np.zeros((i1 - i0, k))
-            xbuf = np.empty(_COL_BLOCK, X.dtype)
-            for j0 in range(0, m, _COL_BLOCK):
-                jl = min(_COL_BLOCK, m - j0)
+            xbuf = np.empty(cb, X.dtype)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
                 for i in range(i0, i1):
                     _variable(X, i, YT, j0, jl, var, xbuf)
                     for j in range(jl):
@@ -364,13 +413,13 @@ if numba is not None:
                         out[i, c] = mx[i - i0, c] + math.log(sm[i - i0, c])
 
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _matrix_direct(X, YT, var, fam, prm, amp, out):
+    def _matrix_direct(X, YT, var, fam, prm, amp, out, cb):
         n = X.shape[0]
         m = YT.shape[1]
         for i in prange(n):
-            buf = np.empty(_COL_BLOCK, X.dtype)
-            for j0 in range(0, m, _COL_BLOCK):
-                jl = min(_COL_BLOCK, m - j0)
+            buf = np.empty(cb, X.dtype)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
                 _variable(X, i, YT, j0, jl, var, buf)
                 _profile(buf, jl, fam, prm, amp)
                 orow = out[i, j0 : j0 + jl]
@@ -399,16 +448,16 @@ if numba is not None:
                 return
 
     @njit(parallel=True, cache=True)
-    def _topk_direct(X, YT, var, fam, prm, amp, k, vals, idx):
+    def _topk_direct(X, YT, var, fam, prm, amp, k, vals, idx, cb):
         n = X.shape[0]
         m = YT.shape[1]
         for i in prange(n):
-            buf = np.empty(_COL_BLOCK, X.dtype)
+            buf = np.empty(cb, X.dtype)
             hv = np.empty(k, np.float64)
             hi = np.empty(k, np.int64)
             size = 0
-            for j0 in range(0, m, _COL_BLOCK):
-                jl = min(_COL_BLOCK, m - j0)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
                 _variable(X, i, YT, j0, jl, var, buf)
                 _profile(buf, jl, fam, prm, amp)
                 for j in range(jl):
@@ -534,6 +583,11 @@ def _prepare(spec: KernelSpec, X: np.ndarray, Y: np.ndarray):
     return np.ascontiguousarray(X), np.ascontiguousarray(Y), var, fam, prm
 
 
+def _col_block(X: np.ndarray) -> int:
+    cols = _L1_BYTES // (X.itemsize * X.shape[1])
+    return int(min(2048, max(128, cols - cols % 64)))
+
+
 def _use_gemm(var: int, d: int) -> bool:
     return var == 0 and d >= _GEMM_MIN_FEATURES
 
@@ -579,7 +633,7 @@ def kernel_sum(kernel, spec, X, Y, W, working_memory):
                           spec.amplitude, out)
         return out
     _sum_direct(X, np.ascontiguousarray(Y.T), WT, has_w, var, fam, prm,
-                spec.amplitude, out)
+                spec.amplitude, out, _col_block(X))
     return out
 
 
@@ -605,14 +659,19 @@ def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
         with np.errstate(divide="ignore"):
             return np.where(np.isfinite(mx), mx + np.log(sm), -np.inf)
     out = np.empty((n, k))
-    _lse_direct(X, np.ascontiguousarray(Y.T), LWT, has_w, var, fam, prm, logamp, out)
+    _lse_direct(
+        X, np.ascontiguousarray(Y.T), LWT, has_w, var, fam, prm, logamp, out,
+        _col_block(X),
+    )
     return out
 
 
 def kernel_matrix(kernel, spec, X, Y, working_memory):
     X, Y, var, fam, prm = _prepare(spec, X, Y)
     out = np.empty((X.shape[0], Y.shape[0]), dtype=X.dtype)
-    _matrix_direct(X, np.ascontiguousarray(Y.T), var, fam, prm, spec.amplitude, out)
+    _matrix_direct(
+        X, np.ascontiguousarray(Y.T), var, fam, prm, spec.amplitude, out, _col_block(X)
+    )
     return out
 
 
@@ -622,5 +681,5 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
     vals = np.empty((n, k))
     idx = np.empty((n, k), dtype=np.int64)
     _topk_direct(X, np.ascontiguousarray(Y.T), var, fam, prm, spec.amplitude, k,
-                 vals, idx)
+                 vals, idx, _col_block(X))
     return vals, idx
