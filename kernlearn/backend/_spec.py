@@ -136,8 +136,9 @@ class KernelSpec:
         ls = self.length_scale
         if ls.shape[0] not in (1, X.shape[1]):
             raise ValueError(
-                f"length_scale has {ls.shape[0]} entries but X has {X.shape[1]} "
-                "features; pass a scalar or one length scale per feature."
+                f"length_scale has {ls.shape[0]} entries but X has "
+                f"n_features={X.shape[1]}; pass a scalar or one length scale per "
+                "feature."
             )
         if np.all(ls == 1.0):
             return X, Y
