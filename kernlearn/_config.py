@@ -5,6 +5,8 @@ from the environment, a thread-local copy per thread, :func:`set_config` to chan
 and :func:`config_context` to change it for a ``with`` block.
 """
 
+import math
+import numbers
 import os
 import threading
 from contextlib import contextmanager
@@ -33,14 +35,25 @@ def _env_working_memory():
             f"Environment variable KERNLEARN_WORKING_MEMORY={value!r} is not a "
             "number of MiB; set it to e.g. 512 or unset it."
         ) from None
-    _check_working_memory(wm)
+    try:
+        _check_working_memory(wm)
+    except ValueError:
+        raise ValueError(
+            f"Environment variable KERNLEARN_WORKING_MEMORY={value!r} must be a "
+            "positive, finite number of MiB; set it to e.g. 512 or unset it."
+        ) from None
     return wm
 
 
 def _check_working_memory(wm):
-    if isinstance(wm, bool) or not isinstance(wm, int | float) or not wm > 0:
+    if (
+        isinstance(wm, bool)
+        or not isinstance(wm, numbers.Real)
+        or not math.isfinite(wm)
+        or not wm > 0
+    ):
         raise ValueError(
-            f"working_memory must be a positive number of MiB, got {wm!r}."
+            f"working_memory must be a positive, finite number of MiB, got {wm!r}."
         )
 
 
@@ -120,12 +133,16 @@ def set_config(backend=None, working_memory=None):
     256
     >>> kernlearn.set_config(working_memory=1024)
     """
-    config = _get_threadlocal_config()
+    # Validate everything before changing anything: a bad value leaves the
+    # configuration as it was (config_context relies on this).
     if backend is not None:
         _check_backend(backend)
-        config["backend"] = backend
     if working_memory is not None:
         _check_working_memory(working_memory)
+    config = _get_threadlocal_config()
+    if backend is not None:
+        config["backend"] = backend
+    if working_memory is not None:
         config["working_memory"] = working_memory
 
 

@@ -97,6 +97,8 @@ def engine_status() -> dict:
         except ImportError as exc:
             reason = str(exc.__cause__ or exc)
             status[name] = (False, reason, extra)
+        except Exception as exc:  # a broken install must not hide the others
+            status[name] = (False, f"{type(exc).__name__}: {exc}", extra)
     return status
 
 
@@ -326,7 +328,9 @@ def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
     X, Y = check_pair(X, Y)
     k = check_k(k, Y.shape[0])
     engine, spec = _select(kernel, X, Y, backend, "kernel_topk")
-    vals, idx = engine.kernel_topk(kernel, spec, X, Y, k, get_config()["working_memory"])
+    vals, idx = engine.kernel_topk(
+        kernel, spec, X, Y, k, get_config()["working_memory"]
+    )
     return vals.astype(_out_dtype(X), copy=False), idx
 
 

@@ -25,8 +25,21 @@ def supports(spec: KernelSpec | None, op: str) -> bool:
     return True
 
 
-# Temporaries per pair: the variable, one difference, the values (float64 each).
-_BYTES_PER_PAIR = 24
+# Bytes of float64/int64 temporaries alive at once per pair of a block, measured
+# with tracemalloc: the variable and one difference (16), the values and their
+# intermediates (16-24); top-k adds the candidate values, indices and sort order.
+_BYTES_PER_PAIR = {
+    "kernel_matrix": 40,
+    "kernel_sum": 40,
+    "kernel_logsumexp": 48,
+    "kernel_topk": 80,
+}
+# The general-nu Matern (log-Bessel) and kernels called as kernel(X, Y) hold more.
+_EXTRA_BYTES_PER_PAIR = 40
+# working_memory is a ceiling, not a target: blocks beyond a few MiB fall out of
+# cache and (above glibc's mmap threshold) page-fault on every allocation, which
+# made the default 1024 MiB budget 2-6x slower than 1-4 MiB blocks.
+_MAX_BLOCK_MIB = 4.0
 
 
 def _variable(spec: KernelSpec, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -72,8 +85,12 @@ def _log_values(kernel, spec, Xb, Yb):
     return log_profile(spec, _variable(spec, Xb, Yb))
 
 
-def _blocks(n, m, working_memory, extra_cols=0):
-    rows, cols = block_shape(n, m, _BYTES_PER_PAIR, working_memory)
+def _blocks(n, m, working_memory, op="kernel_sum", spec=None):
+    bytes_per_pair = _BYTES_PER_PAIR[op]
+    if spec is None or spec.family == "matern":
+        bytes_per_pair += _EXTRA_BYTES_PER_PAIR
+    budget = min(float(working_memory), _MAX_BLOCK_MIB)
+    rows, cols = block_shape(n, m, bytes_per_pair, budget)
     for i0 in range(0, n, rows):
         for j0 in range(0, m, cols):
             yield slice(i0, min(n, i0 + rows)), slice(j0, min(m, j0 + cols))
@@ -81,8 +98,9 @@ def _blocks(n, m, working_memory, extra_cols=0):
 
 def kernel_matrix(kernel, spec, X, Y, working_memory):
     X, Y = _prepare(spec, X, Y)
-    out = np.empty((X.shape[0], Y.shape[0]), dtype=np.float64)
-    for rs, cs in _blocks(X.shape[0], Y.shape[0], working_memory):
+    n, m = X.shape[0], Y.shape[0]
+    out = np.empty((n, m), dtype=np.float64)
+    for rs, cs in _blocks(n, m, working_memory, "kernel_matrix", spec):
         out[rs, cs] = _values(kernel, spec, X[rs], Y[cs])
     return out
 
@@ -91,7 +109,7 @@ def kernel_sum(kernel, spec, X, Y, W, working_memory):
     X, Y = _prepare(spec, X, Y)
     n, m = X.shape[0], Y.shape[0]
     out = np.zeros((n, 1 if W is None else W.shape[1]), dtype=np.float64)
-    for rs, cs in _blocks(n, m, working_memory):
+    for rs, cs in _blocks(n, m, working_memory, "kernel_sum", spec):
         K = _values(kernel, spec, X[rs], Y[cs])
         if W is None:
             out[rs, 0] += K.sum(axis=1)
@@ -106,7 +124,7 @@ def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
     k = 1 if logW is None else logW.shape[1]
     mx = np.full((n, k), -np.inf)
     acc = np.zeros((n, k))
-    for rs, cs in _blocks(n, m, working_memory):
+    for rs, cs in _blocks(n, m, working_memory, "kernel_logsumexp", spec):
         L = _log_values(kernel, spec, X[rs], Y[cs])
         for c in range(k):
             Lc = L if logW is None else L + logW[cs, c]
@@ -127,7 +145,7 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
     n, m = X.shape[0], Y.shape[0]
     vals = np.full((n, k), -np.inf)
     idx = np.full((n, k), -1, dtype=np.int64)
-    for rs, cs in _blocks(n, m, working_memory):
+    for rs, cs in _blocks(n, m, working_memory, "kernel_topk", spec):
         K = _values(kernel, spec, X[rs], Y[cs])
         cand_v = np.concatenate([vals[rs], K], axis=1)
         cand_i = np.concatenate(

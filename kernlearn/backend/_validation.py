@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils import check_array
 
 
@@ -24,10 +25,47 @@ def _check_device_array(a, name):
     if a.dtype not in (cp.float32, cp.float64):
         a = a.astype(cp.float64)
     if a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {a.shape}); pass at least one row.")
+        raise ValueError(
+            f"{name} is empty (shape {a.shape}); it needs at least one sample "
+            "and one feature."
+        )
     if not bool(cp.isfinite(a).all()):
         raise ValueError(f"{name} contains NaN or infinity; remove or impute them.")
     return a
+
+
+def _check_host_array(a, name):
+    """``check_array`` with errors that name the parameter (X or Y)."""
+    if issparse(a):
+        raise TypeError(
+            f"{name} is a sparse matrix; the kernel primitives need a dense array "
+            f"(convert with {name}.toarray())."
+        )
+    try:
+        shape = np.shape(a)
+    except ValueError:  # ragged nested sequence: let check_array word it
+        shape = None
+    if shape is not None and len(shape) != 2:
+        hint = (
+            " Reshape a single feature with .reshape(-1, 1)." if len(shape) == 1 else ""
+        )
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features), got "
+            f"{len(shape)} dimension(s).{hint}"
+        )
+    if shape is not None and (shape[0] == 0 or shape[1] == 0):
+        raise ValueError(
+            f"{name} is empty (shape {shape}); it needs at least one sample "
+            "and one feature."
+        )
+    try:
+        return check_array(
+            a, dtype=[np.float64, np.float32], ensure_all_finite=True, input_name=name
+        )
+    except (TypeError, ValueError) as exc:
+        if f"Input {name} " in str(exc):  # already names it
+            raise
+        raise type(exc)(f"Invalid {name}: {exc}") from exc
 
 
 def check_pair(X, Y):
@@ -42,19 +80,8 @@ def check_pair(X, Y):
         X = _check_device_array(cp.asarray(X), "X")
         Y = X if Y is None else _check_device_array(cp.asarray(Y), "Y")
     else:
-        X = check_array(
-            X, dtype=[np.float64, np.float32], ensure_all_finite=True, input_name="X"
-        )
-        Y = (
-            X
-            if Y is None
-            else check_array(
-                Y,
-                dtype=[np.float64, np.float32],
-                ensure_all_finite=True,
-                input_name="Y",
-            )
-        )
+        X = _check_host_array(X, "X")
+        Y = X if Y is None else _check_host_array(Y, "Y")
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X has {X.shape[1]} features but Y has {Y.shape[1]}; both must have "
@@ -67,10 +94,23 @@ def check_pair(X, Y):
 
 
 def check_weights(weights, m, name="weights", allow_neg_inf=False, xp=np):
-    """Validate a weight vector (m,) or matrix (m, k); return (W (m, k) f64, squeeze)."""
+    """Validate weights, a vector (m,) or a matrix (m, k).
+
+    Returns ``(W, squeeze)``: ``W`` of shape (m, k) in float64 (``None`` when
+    ``weights`` is None) and whether the output should drop its second axis.
+    """
     if weights is None:
         return None, True
-    W = xp.asarray(weights, dtype=xp.float64)
+    try:
+        W = xp.asarray(weights)
+        if W.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {W.dtype} is not real-valued")
+        W = W.astype(xp.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be an array of real numbers, got {type(weights).__name__}"
+            f" ({exc})."
+        ) from exc
     if W.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (n_samples_Y,) or (n_samples_Y, n_outputs), "

@@ -1,0 +1,37 @@
+"""The benchmark scripts run: a smoke run of each in its ``--quick`` mode."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+# 20 s on 2 idle cores with a warm numba cache, about 50 s on a loaded machine or
+# with a cold cache (limit probes, JIT warm-up, 2 kernels x 2 dims x 2 dtypes x up
+# to 7 methods): over 30 s, so it is marked slow.
+@pytest.mark.slow
+def test_bench_kernel_sum_quick(tmp_path):
+    out = tmp_path / "kernel_sum.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_kernel_sum.py"),
+            "--quick",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    for section in ("## Machine", "## Practical limit", "## Results", "## Checks"):
+        assert section in text
+    for method in ("kernlearn numpy", "sklearn KDE kd_tree", "scipy gaussian_kde"):
+        assert method in text
+    assert "| FAIL |" not in text
+    assert "G pairs/s" in text and "% of limit" in text
