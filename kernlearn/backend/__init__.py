@@ -47,7 +47,7 @@ ENGINES = {
 }
 
 # Below this many pairs the numpy engine beats the fused engines' call overhead.
-_AUTO_MIN_PAIRS = 20_000
+_AUTO_MIN_PAIRS = 100_000
 
 
 def _load_engine(name: str):
