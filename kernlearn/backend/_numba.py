@@ -39,7 +39,8 @@ except ImportError as exc:  # pragma: no cover - numba is a core dependency
 else:
     _IMPORT_ERROR = None
 
-from ._chunking import block_shape
+from threadpoolctl import threadpool_limits
+
 from ._spec import KernelSpec
 
 NAME = "numba"
@@ -67,9 +68,9 @@ _SQRT_FAMILIES = frozenset({1, 2, 3, 8, 9})  # need r = sqrt(s): cancellation-pr
 # Block sizes of the direct (fused) loops: a column block of Y (d x cols) stays in
 # the L1 cache (~32 KiB) while a block of rows sweeps it.
 _ROW_BLOCK = 32
-_L1_BYTES = 32768
+_L1_BYTES = 262144
 # Feature count from which sqeuclidean distances come from GEMM tiles.
-_GEMM_MIN_FEATURES = 24
+_GEMM_MIN_FEATURES = 10
 
 # fastmath flags: no 'nnan'/'ninf' anywhere (-inf log-weights and compact supports
 # must stay exact); no 'reassoc' in the exponential (it would undo Cody-Waite).
@@ -582,29 +583,66 @@ if numba is not None:
                     buf[j] = acc
 
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _tile_sum(G, i0, j0, xx, yy, Xc, Yc, WT, has_w, fam, prm, amp, acc):
-        bi, jl = G.shape
-        for i in prange(bi):
-            buf = np.empty(jl, G.dtype)
-            _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
-            _profile(buf, jl, fam, prm, amp)
-            _accumulate(buf, jl, WT, j0, has_w, acc[i0 + i])
+    def _gemm_sum(Xc, Yc, xx, yy, WT, has_w, fam, prm, amp, out, rb, cb):
+        """Kernel sums with distances from per-thread GEMM tiles (rb x cb).
+
+        Each thread owns a block of rows and multiplies it against column blocks
+        of Y itself (single-threaded BLAS), so tiles stay in cache and no second
+        thread pool competes for the cores.
+        """
+        n = Xc.shape[0]
+        m = Yc.shape[0]
+        k = out.shape[1]
+        nrb = (n + rb - 1) // rb
+        for b in prange(nrb):
+            i0 = b * rb
+            i1 = min(n, i0 + rb)
+            Xb = Xc[i0:i1]
+            buf = np.empty(cb, Xc.dtype)
+            acc = np.zeros((i1 - i0, k), np.float64)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
+                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                for i in range(i1 - i0):
+                    _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
+                    _profile(buf, jl, fam, prm, amp)
+                    _accumulate(buf, jl, WT, j0, has_w, acc[i])
+            for i in range(i1 - i0):
+                for c in range(k):
+                    out[i0 + i, c] = acc[i, c]
 
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _tile_lse(G, i0, j0, xx, yy, Xc, Yc, LWT, has_w, fam, prm, logamp, mx, sm):
-        bi, jl = G.shape
-        for i in prange(bi):
-            buf = np.empty(jl, np.float64)
-            sbuf = np.empty(jl, G.dtype)
-            tmp = np.empty(jl, np.float64)
-            _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, sbuf)
-            for j in range(jl):
-                buf[j] = sbuf[j]
-            _log_profile(buf, jl, fam, prm, logamp)
-            for c in range(mx.shape[1]):
-                _lse_update(
-                    buf, jl, LWT, 0 + j0, has_w, tmp, mx[i0 + i], sm[i0 + i], c
-                )
+    def _gemm_lse(Xc, Yc, xx, yy, LWT, has_w, fam, prm, logamp, out, rb, cb):
+        """Log-sum-exp counterpart of :func:`_gemm_sum`."""
+        n = Xc.shape[0]
+        m = Yc.shape[0]
+        k = out.shape[1]
+        nrb = (n + rb - 1) // rb
+        for b in prange(nrb):
+            i0 = b * rb
+            i1 = min(n, i0 + rb)
+            Xb = Xc[i0:i1]
+            sbuf = np.empty(cb, Xc.dtype)
+            buf = np.empty(cb, np.float64)
+            tmp = np.empty(cb, np.float64)
+            mx = np.full((i1 - i0, k), -np.inf)
+            sm = np.zeros((i1 - i0, k))
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
+                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                for i in range(i1 - i0):
+                    _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, sbuf)
+                    for j in range(jl):
+                        buf[j] = sbuf[j]
+                    _log_profile(buf, jl, fam, prm, logamp)
+                    for c in range(k):
+                        _lse_update(buf, jl, LWT, j0, has_w, tmp, mx[i], sm[i], c)
+            for i in range(i1 - i0):
+                for c in range(k):
+                    if mx[i, c] == -np.inf:
+                        out[i0 + i, c] = -np.inf
+                    else:
+                        out[i0 + i, c] = mx[i, c] + math.log(sm[i, c])
 
     @njit(parallel=True, cache=True, fastmath=_FM_EXP)
     def _vexp_parallel(a):
@@ -656,12 +694,9 @@ def _centre(X, Y):
     return Xc, Yc, xx, yy
 
 
-def _gemm_tiles(n, m, itemsize, working_memory):
-    # G tile plus ~4 row buffers per thread; tiles not narrower than 256 columns
-    rows, cols = block_shape(n, m, itemsize, working_memory, min_cols=256)
-    cols = min(cols, 4096)
-    rows = max(1, min(rows, int(working_memory * 2**20 // (cols * itemsize))))
-    return rows, cols
+# GEMM tiles (rows x cols of one thread) stay in the per-core L2 cache.
+_GEMM_ROWS = 128
+_GEMM_COLS = 512
 
 
 def _weights_T(W, dtype, m):
@@ -678,14 +713,9 @@ def kernel_sum(kernel, spec, X, Y, W, working_memory):
     out = np.zeros((n, k), dtype=np.float64)
     if _use_gemm(var, X.shape[1]):
         Xc, Yc, xx, yy = _centre(X, Y)
-        rows, cols = _gemm_tiles(n, m, X.itemsize, working_memory)
-        for i0 in range(0, n, rows):
-            i1 = min(n, i0 + rows)
-            for j0 in range(0, m, cols):
-                j1 = min(m, j0 + cols)
-                G = Xc[i0:i1] @ Yc[j0:j1].T
-                _tile_sum(G, i0, j0, xx, yy, Xc, Yc, WT, has_w, fam, prm,
-                          spec.amplitude, out)
+        with threadpool_limits(1):  # each numba thread runs its own GEMM tiles
+            _gemm_sum(Xc, Yc, xx, yy, WT, has_w, fam, prm, spec.amplitude, out,
+                      _GEMM_ROWS, _GEMM_COLS)
         return out
     _sum_direct(X, np.ascontiguousarray(Y.T), WT, has_w, var, fam, prm,
                 spec.amplitude, out, _col_block(X))
@@ -699,21 +729,13 @@ def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
     LWT = np.ascontiguousarray(logW.T) if has_w else np.zeros((1, m))
     k = LWT.shape[0] if has_w else 1
     logamp = math.log(spec.amplitude)
+    out = np.empty((n, k))
     if _use_gemm(var, X.shape[1]):
         Xc, Yc, xx, yy = _centre(X, Y)
-        mx = np.full((n, k), -np.inf)
-        sm = np.zeros((n, k))
-        rows, cols = _gemm_tiles(n, m, X.itemsize, working_memory)
-        for i0 in range(0, n, rows):
-            i1 = min(n, i0 + rows)
-            for j0 in range(0, m, cols):
-                j1 = min(m, j0 + cols)
-                G = Xc[i0:i1] @ Yc[j0:j1].T
-                _tile_lse(G, i0, j0, xx, yy, Xc, Yc, LWT, has_w, fam, prm, logamp,
-                          mx, sm)
-        with np.errstate(divide="ignore"):
-            return np.where(np.isfinite(mx), mx + np.log(sm), -np.inf)
-    out = np.empty((n, k))
+        with threadpool_limits(1):
+            _gemm_lse(Xc, Yc, xx, yy, LWT, has_w, fam, prm, logamp, out,
+                      _GEMM_ROWS, _GEMM_COLS)
+        return out
     _lse_direct(
         X, np.ascontiguousarray(Y.T), LWT, has_w, var, fam, prm, logamp, out,
         _col_block(X),

@@ -74,3 +74,33 @@ def test_topk_ties_lowest_index():
     vals, idx = kernel_topk(Tophat(1.0), X, Y, 4, backend="numba")
     np.testing.assert_array_equal(idx, np.tile(np.arange(4), (3, 1)))
     np.testing.assert_array_equal(vals, 1.0)
+
+
+@pytest.mark.parametrize("d", [2, 40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_many_column_blocks_and_y_none(d, dtype):
+    """m spans several column blocks of both the direct and the GEMM path."""
+    from kernlearn.kernels import Laplacian
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(70, d)).astype(dtype)
+    Y = rng.normal(size=(5000, d)).astype(dtype)
+    rtol = 1e-12 if dtype == np.float64 else 2e-4
+    for k in (Gaussian(np.sqrt(d)), Laplacian(np.sqrt(d))):
+        np.testing.assert_allclose(
+            kernel_sum(k, X, Y, backend="numba"),
+            kernel_sum(k, X, Y, backend="numpy"),
+            rtol=rtol,
+        )
+        np.testing.assert_allclose(
+            kernel_logsumexp(k, X, Y, backend="numba"),
+            kernel_logsumexp(k, X, Y, backend="numpy"),
+            rtol=rtol,
+        )
+        # Y=None: the diagonal (distance exactly 0) must come out as exactly 1
+        got = kernel_sum(k, Y[:600], backend="numba")
+        ref = kernel_sum(k, Y[:600], backend="numpy")
+        np.testing.assert_allclose(got, ref, rtol=rtol)
+        vals, idx = kernel_topk(k, Y[:600], k=3, backend="numba")
+        np.testing.assert_array_equal(idx[:, 0], np.arange(600))
+        np.testing.assert_allclose(vals[:, 0], 1.0, rtol=rtol)
