@@ -25,6 +25,7 @@ info: $(VENV)/.installed
 	$(BIN)/kernlearn info
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check kernlearn tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

@@ -126,8 +126,10 @@ if numba is not None:
         k1 = k >> 1
         # 2^k as 2^k1 * 2^(k - k1): both factors normal, so subnormal results
         # (k < -1022) come out right.
-        return p * _f64_from_bits((k1 + 1023) << 52) * _f64_from_bits(
-            (k - k1 + 1023) << 52
+        return (
+            p
+            * _f64_from_bits((k1 + 1023) << 52)
+            * _f64_from_bits((k - k1 + 1023) << 52)
         )
 
     @intrinsic
@@ -171,8 +173,10 @@ if numba is not None:
         p = p * r + _C32_0
         k = np.int32(kf)
         k1 = k >> 1
-        return p * _f32_from_bits((k1 + _I127) << _I23) * _f32_from_bits(
-            (k - k1 + _I127) << _I23
+        return (
+            p
+            * _f32_from_bits((k1 + _I127) << _I23)
+            * _f32_from_bits((k - k1 + _I127) << _I23)
         )
 
     def _exp_like(buf, t):  # pragma: no cover - replaced by the overload below
@@ -222,14 +226,14 @@ if numba is not None:
                 y3 = YT[kk + 3, j0 : j0 + jl]
                 if first:
                     for j in range(jl):
-                        buf[j] = (
-                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
-                        ) + (_term(var, x2, y2[j]) + _term(var, x3, y3[j]))
+                        buf[j] = (_term(var, x0, y0[j]) + _term(var, x1, y1[j])) + (
+                            _term(var, x2, y2[j]) + _term(var, x3, y3[j])
+                        )
                 else:
                     for j in range(jl):
-                        buf[j] += (
-                            _term(var, x0, y0[j]) + _term(var, x1, y1[j])
-                        ) + (_term(var, x2, y2[j]) + _term(var, x3, y3[j]))
+                        buf[j] += (_term(var, x0, y0[j]) + _term(var, x1, y1[j])) + (
+                            _term(var, x2, y2[j]) + _term(var, x3, y3[j])
+                        )
             elif nk == 3:
                 x1, x2 = X[i, kk + 1], X[i, kk + 2]
                 y1 = YT[kk + 1, j0 : j0 + jl]
@@ -458,7 +462,14 @@ if numba is not None:
                     _log_profile(buf, jl, fam, prm, logamp)
                     for c in range(k):
                         _lse_update(
-                            buf, jl, LWT, j0, has_w, tmp, mx[i - i0], sm[i - i0],
+                            buf,
+                            jl,
+                            LWT,
+                            j0,
+                            has_w,
+                            tmp,
+                            mx[i - i0],
+                            sm[i - i0],
                             c,
                         )
             for i in range(i0, i1):
@@ -714,11 +725,33 @@ def kernel_sum(kernel, spec, X, Y, W, working_memory):
     if _use_gemm(var, X.shape[1]):
         Xc, Yc, xx, yy = _centre(X, Y)
         with threadpool_limits(1):  # each numba thread runs its own GEMM tiles
-            _gemm_sum(Xc, Yc, xx, yy, WT, has_w, fam, prm, spec.amplitude, out,
-                      _GEMM_ROWS, _GEMM_COLS)
+            _gemm_sum(
+                Xc,
+                Yc,
+                xx,
+                yy,
+                WT,
+                has_w,
+                fam,
+                prm,
+                spec.amplitude,
+                out,
+                _GEMM_ROWS,
+                _GEMM_COLS,
+            )
         return out
-    _sum_direct(X, np.ascontiguousarray(Y.T), WT, has_w, var, fam, prm,
-                spec.amplitude, out, _col_block(X))
+    _sum_direct(
+        X,
+        np.ascontiguousarray(Y.T),
+        WT,
+        has_w,
+        var,
+        fam,
+        prm,
+        spec.amplitude,
+        out,
+        _col_block(X),
+    )
     return out
 
 
@@ -733,11 +766,31 @@ def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
     if _use_gemm(var, X.shape[1]):
         Xc, Yc, xx, yy = _centre(X, Y)
         with threadpool_limits(1):
-            _gemm_lse(Xc, Yc, xx, yy, LWT, has_w, fam, prm, logamp, out,
-                      _GEMM_ROWS, _GEMM_COLS)
+            _gemm_lse(
+                Xc,
+                Yc,
+                xx,
+                yy,
+                LWT,
+                has_w,
+                fam,
+                prm,
+                logamp,
+                out,
+                _GEMM_ROWS,
+                _GEMM_COLS,
+            )
         return out
     _lse_direct(
-        X, np.ascontiguousarray(Y.T), LWT, has_w, var, fam, prm, logamp, out,
+        X,
+        np.ascontiguousarray(Y.T),
+        LWT,
+        has_w,
+        var,
+        fam,
+        prm,
+        logamp,
+        out,
         _col_block(X),
     )
     return out
@@ -757,6 +810,16 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
     n = X.shape[0]
     vals = np.empty((n, k))
     idx = np.empty((n, k), dtype=np.int64)
-    _topk_direct(X, np.ascontiguousarray(Y.T), var, fam, prm, spec.amplitude, k,
-                 vals, idx, _col_block(X))
+    _topk_direct(
+        X,
+        np.ascontiguousarray(Y.T),
+        var,
+        fam,
+        prm,
+        spec.amplitude,
+        k,
+        vals,
+        idx,
+        _col_block(X),
+    )
     return vals, idx

@@ -227,8 +227,6 @@ def _log_matern(nu, s):
     xp = x[pos]
     from scipy.special import gammaln
 
-    out[pos] = (
-        (1.0 - nu) * np.log(2.0) - gammaln(nu) + nu * np.log(xp) + log_kv(nu, xp)
-    )
+    out[pos] = (1.0 - nu) * np.log(2.0) - gammaln(nu) + nu * np.log(xp) + log_kv(nu, xp)
     # Rounding can lift log k a hair above 0 near x = 0; k <= 1 exactly.
     return np.minimum(out, 0.0)

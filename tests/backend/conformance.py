@@ -80,13 +80,19 @@ def _scale_for_d(kernel, d):
     """Grow stationary length scales like sqrt(d) so values stay O(1) at large d."""
     if d <= 3:
         return kernel
-    return kernel.clone_with_theta(kernel.theta + 0.5 * np.log(d / 3.0) * _ls_mask(kernel))
+    return kernel.clone_with_theta(
+        kernel.theta + 0.5 * np.log(d / 3.0) * _ls_mask(kernel)
+    )
 
 
 def _ls_mask(kernel):
     return np.array(
-        [h.name.endswith("length_scale") for h in kernel.hyperparameters
-         for _ in range(h.n_elements) if not h.fixed],
+        [
+            h.name.endswith("length_scale")
+            for h in kernel.hyperparameters
+            for _ in range(h.n_elements)
+            if not h.fixed
+        ],
         dtype=float,
     )
 
@@ -136,14 +142,20 @@ class EngineConformance:
         rng = np.random.default_rng(1)
         w = rng.uniform(0.5, 2.0, size=m)
         W = rng.normal(size=(m, 3))
-        got = self._get(kernel_sum(kernel, self._put(X), self._put(Y), backend=self.backend))
+        got = self._get(
+            kernel_sum(kernel, self._put(X), self._put(Y), backend=self.backend)
+        )
         self._check_close(got, ref_K.sum(axis=1), dtype, np.abs(ref_K).sum(axis=1))
         got = self._get(
-            kernel_sum(kernel, self._put(X), self._put(Y), self._put(w), backend=self.backend)
+            kernel_sum(
+                kernel, self._put(X), self._put(Y), self._put(w), backend=self.backend
+            )
         )
         self._check_close(got, ref_K @ w, dtype, np.abs(ref_K) @ w)
         got = self._get(
-            kernel_sum(kernel, self._put(X), self._put(Y), self._put(W), backend=self.backend)
+            kernel_sum(
+                kernel, self._put(X), self._put(Y), self._put(W), backend=self.backend
+            )
         )
         assert got.shape == (n, 3)
         self._check_close(got, ref_K @ W, dtype, (np.abs(ref_K) @ np.abs(W)))
@@ -159,7 +171,9 @@ class EngineConformance:
             Y = np.asfortranarray(np.repeat(Y, 2, axis=1))[:, ::2]
             assert not X.flags.c_contiguous or not Y.flags.c_contiguous
         ref_K = reference_matrix(kernel, X, Y)
-        got = self._get(kernel_sum(kernel, self._put(X), self._put(Y), backend=self.backend))
+        got = self._get(
+            kernel_sum(kernel, self._put(X), self._put(Y), backend=self.backend)
+        )
         self._check_close(got, ref_K.sum(axis=1), np.float64, ref_K.sum(axis=1))
 
     # ---------------------------------------------------------------- matrix
@@ -171,13 +185,17 @@ class EngineConformance:
         _, kernel = case
         X, Y = _data(23, 17, 3, dtype)
         ref_K = reference_matrix(kernel, X, Y)
-        got = self._get(kernel_matrix(kernel, self._put(X), self._put(Y), backend=self.backend))
+        got = self._get(
+            kernel_matrix(kernel, self._put(X), self._put(Y), backend=self.backend)
+        )
         self._check_close(got, ref_K, dtype, np.max(np.abs(ref_K)))
 
     # ------------------------------------------------------------ logsumexp
     @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
     @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-    @pytest.mark.parametrize("n,m,d", [(37, 53, 3), (1, 7, 1), (9, 1, 2), (20, 30, 300)])
+    @pytest.mark.parametrize(
+        "n,m,d", [(37, 53, 3), (1, 7, 1), (9, 1, 2), (20, 30, 300)]
+    )
     def test_kernel_logsumexp(self, case, dtype, n, m, d):
         name, kernel = case
         if dtype not in self.dtypes:
@@ -186,7 +204,9 @@ class EngineConformance:
         X, Y = _data(n, m, d, dtype)
         if name in SIGNED:
             with pytest.raises(ValueError, match="non-negative"):
-                kernel_logsumexp(kernel, self._put(X), self._put(Y), backend=self.backend)
+                kernel_logsumexp(
+                    kernel, self._put(X), self._put(Y), backend=self.backend
+                )
             return
         ref_K = reference_matrix(kernel, X, Y)
         rng = np.random.default_rng(2)
@@ -195,9 +215,17 @@ class EngineConformance:
         with np.errstate(divide="ignore"):
             ref = np.log(ref_K @ np.exp(logw))
             ref0 = np.log(ref_K.sum(axis=1))
-        got0 = self._get(kernel_logsumexp(kernel, self._put(X), self._put(Y), backend=self.backend))
+        got0 = self._get(
+            kernel_logsumexp(kernel, self._put(X), self._put(Y), backend=self.backend)
+        )
         got = self._get(
-            kernel_logsumexp(kernel, self._put(X), self._put(Y), self._put(logw), backend=self.backend)
+            kernel_logsumexp(
+                kernel,
+                self._put(X),
+                self._put(Y),
+                self._put(logw),
+                backend=self.backend,
+            )
         )
         for g, r in ((got0, ref0), (got, ref)):
             assert np.array_equal(np.isneginf(g), np.isneginf(r))
@@ -219,7 +247,9 @@ class EngineConformance:
         ref = np.logaddexp.reduce(-0.5 * s / 0.5**2, axis=1)
         assert np.all(ref < -1000)  # the plain sum would be 0
         got = self._get(
-            kernel_logsumexp(K.Gaussian(0.5), self._put(X), self._put(Y), backend=self.backend)
+            kernel_logsumexp(
+                K.Gaussian(0.5), self._put(X), self._put(Y), backend=self.backend
+            )
         )
         assert np.all(np.isfinite(got))
         np.testing.assert_allclose(got, ref, rtol=self.rtol(dtype) * 10)
@@ -234,13 +264,17 @@ class EngineConformance:
         _, kernel = case
         X, Y = _data(33, 40, 3, dtype)
         ref_K = reference_matrix(kernel, X, Y)
-        vals, idx = kernel_topk(kernel, self._put(X), self._put(Y), k, backend=self.backend)
+        vals, idx = kernel_topk(
+            kernel, self._put(X), self._put(Y), k, backend=self.backend
+        )
         vals, idx = self._get(vals), self._get(idx)
         assert vals.shape == idx.shape == (33, k)
         ref_vals = -np.sort(-ref_K, axis=1)[:, :k]
         scale = np.max(np.abs(ref_K))
         self._check_close(vals, ref_vals, dtype, scale)
         # indices point at entries holding those values (ties may pick any index)
-        self._check_close(np.take_along_axis(ref_K, idx, axis=1), ref_vals, dtype, scale)
+        self._check_close(
+            np.take_along_axis(ref_K, idx, axis=1), ref_vals, dtype, scale
+        )
         assert all(len(set(row)) == k for row in idx.tolist())
         assert np.all(np.diff(vals.astype(np.float64), axis=1) <= 0)
