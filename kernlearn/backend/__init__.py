@@ -113,6 +113,30 @@ def resolve_backend(backend=None, X=None, n_pairs=None, spec=None) -> str:
     Precedence: ``backend`` (an estimator's parameter), then the configuration,
     then ``"auto"``: a CuPy input stays on the GPU; otherwise the numba engine for
     fused kernels on problems big enough to repay its call overhead, numpy else.
+
+    Parameters
+    ----------
+    backend : {"auto", "numpy", "numba", "keops", "cupy"} or None, default=None
+        Explicit choice; ``None`` defers to :func:`kernlearn.get_config`.
+    X : array or None, default=None
+        The query array; a CuPy array makes ``"auto"`` pick the cupy engine.
+    n_pairs : int or None, default=None
+        Problem size ``n * m``; below ~1e5 pairs ``"auto"`` picks numpy.
+    spec : KernelSpec or None, default=None
+        The kernel's plain description; ``None`` (not fusable) picks numpy.
+
+    Returns
+    -------
+    name : str
+        The engine name. It is not checked to be installed here.
+
+    Examples
+    --------
+    >>> import kernlearn
+    >>> from kernlearn.backend import resolve_backend
+    >>> with kernlearn.config_context(backend="numpy"):
+    ...     print(resolve_backend(), resolve_backend("numba"))
+    numpy numba
     """
     name = backend if backend is not None else get_config()["backend"]
     if name not in BACKENDS:
