@@ -339,7 +339,7 @@ def engines(monkeypatch):
     return calls
 
 
-BIG = np.random.default_rng(0).normal(size=(200, 2))  # 40,000 pairs: numba in auto
+BIG = np.random.default_rng(0).normal(size=(400, 2))  # 160,000 pairs: numba in auto
 SMALL = BIG[:10]  # 100 pairs: numpy in auto
 
 
