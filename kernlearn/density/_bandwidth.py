@@ -1,0 +1,202 @@
+"""Bandwidth selectors for kernel density estimation.
+
+Every rule returns the bandwidth ``h`` of an isotropic kernel in the space where the
+estimator's kernel is isotropic (the data space, or the whitened space when
+``whiten=True``). Rules derived for the Gaussian kernel (Scott, Silverman, the
+nearest-neighbour rule, the high-dimensional Gaussian reference) are carried over to
+other kernels by matching the kernel's covariance ``E|u|^2 / d`` to the Gaussian's
+(the Cauchy, with no variance, takes the Gaussian value). ``isj`` and ``loo_ml`` fit
+the kernel at hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import logsumexp
+
+from ..backend import kernel_logsumexp
+from ._kernels import kernel_object, log_unit_profile, unit_second_moment
+from ._regime import gaussian_thresholds
+
+#: The selectors ``KernelDensity(bandwidth=...)`` accepts by name.
+SELECTORS = ("scott", "silverman", "isj", "loo_ml", "nn", "gaussian_reference_hd")
+
+
+def effective_n(w) -> float:
+    """``(sum w)^2 / sum w^2``, the effective sample size (``n`` without weights)."""
+    return float(w.sum() ** 2 / np.dot(w, w))
+
+
+def weighted_covariance(Z, w):
+    """Weighted covariance (weights normalised to sum 1, unbiased for frequencies
+    in the ``n_eff`` sense)."""
+    p = w / w.sum()
+    mean = p @ Z
+    C = (Z - mean).T @ ((Z - mean) * p[:, None])
+    n_eff = effective_n(w)
+    return C * (n_eff / (n_eff - 1.0)) if n_eff > 1 else C
+
+
+def _weighted_quantile(x, w, q):
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[order])
+    cw /= cw[-1]
+    return np.interp(q, cw - 0.5 * w[order] / w.sum(), x[order])
+
+
+def spread(Z, w) -> float:
+    """Robust scale: root-mean-square over features of ``min(std, IQR / 1.349)``
+    (Silverman 1986), the std alone where the IQR is zero."""
+    p = w / w.sum()
+    mean = p @ Z
+    std = np.sqrt(np.maximum(p @ (Z - mean) ** 2, 0.0))
+    s = std.copy()
+    for k in range(Z.shape[1]):
+        q1, q3 = _weighted_quantile(Z[:, k], w, [0.25, 0.75])
+        iqr = (q3 - q1) / 1.349
+        if iqr > 0:
+            s[k] = min(std[k], iqr)
+    return float(np.sqrt(np.mean(s * s)))
+
+
+def gaussian_equivalent(kernel: str, d: int, nu: float) -> float:
+    """Factor turning a Gaussian bandwidth into the same-covariance bandwidth of
+    ``kernel`` (1 for the Gaussian and the Cauchy)."""
+    m2 = unit_second_moment(kernel, d, nu)
+    return 1.0 if not np.isfinite(m2) else float(np.sqrt(d / m2))
+
+
+def _need_spread(value, rule):
+    if not value > 0:
+        raise ValueError(
+            f"bandwidth={rule!r} needs data with spread, but every feature is "
+            "constant; pass a numeric bandwidth."
+        )
+    return value
+
+
+def scott(Z, w, d):
+    """Scott's rule ``spread * n_eff^(-1/(d+4))`` for a Gaussian kernel."""
+    return _need_spread(spread(Z, w), "scott") * effective_n(w) ** (-1.0 / (d + 4))
+
+
+def silverman(Z, w, d):
+    """Silverman's rule ``spread * (n_eff (d+2) / 4)^(-1/(d+4))``, Gaussian kernel."""
+    n = effective_n(w)
+    return _need_spread(spread(Z, w), "silverman") * (n * (d + 2) / 4.0) ** (
+        -1.0 / (d + 4)
+    )
+
+
+def nearest_neighbour(Z, w, *, max_queries=2000, random_state=None):
+    """``sqrt(mean |x_i - nn(x_i)|^2 / d)`` over (a subsample of) the points.
+
+    This is the bandwidth that maximises the likelihood when each point's density
+    comes from its nearest neighbour alone - the extreme-value regime of
+    :mod:`kernlearn.density._regime` - so it is a cheap start for ``loo_ml`` and
+    the right order of magnitude in high dimension. Duplicate points are skipped.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    n, d = Z.shape
+    rng = np.random.default_rng(random_state)
+    idx = np.arange(n) if n <= max_queries else rng.choice(n, max_queries, False)
+    nn = NearestNeighbors(n_neighbors=min(n, 8), algorithm="brute").fit(Z)
+    dist, _ = nn.kneighbors(Z[idx])
+    dist = dist[:, 1:]  # the first neighbour is the point itself (or a duplicate)
+    pos = np.where(dist > 0, dist, np.inf).min(axis=1)
+    pos = pos[np.isfinite(pos)]
+    if pos.size == 0:
+        raise ValueError(
+            "bandwidth='nn' found no two distinct points; pass a numeric bandwidth."
+        )
+    return float(np.sqrt(np.mean(pos * pos) / d))
+
+
+def gaussian_reference_hd(Z, w):
+    """The KL-optimal ``h_opt`` of :func:`gaussian_thresholds` from the sample
+    spectrum, ``alpha = ln(n_eff) / d`` (a Gaussian kernel on Gaussian data)."""
+    n_eff = effective_n(w)
+    d = Z.shape[1]
+    s = np.linalg.eigvalsh(weighted_covariance(Z, w))
+    s = np.clip(s, 0.0, None)
+    if not np.any(s > 0):
+        raise ValueError(
+            "bandwidth='gaussian_reference_hd' needs data with spread, but every "
+            "feature is constant; pass a numeric bandwidth."
+        )
+    return gaussian_thresholds(np.log(n_eff) / d, s)["h_opt"]
+
+
+def loo_log_likelihood(Z, log_w, kernel, h, nu=1.5, *, backend=None, block=1024):
+    """Leave-one-out log-likelihood ``sum_i w_i log f_{-i}(x_i)`` / ``sum_i w_i``.
+
+    ``f_{-i}`` is the weighted estimate without point ``i``. Each block of rows is
+    summed against all columns through :func:`kernlearn.backend.kernel_logsumexp`
+    with the block's own columns given zero weight (``log w = -inf``), and the block
+    against itself densely with the diagonal removed, so no self term is ever
+    subtracted (which would cancel catastrophically when the nearest neighbour is
+    far, as in high dimension).
+    """
+    from ._kernels import log_normaliser
+
+    n, d = Z.shape
+    kobj = kernel_object(kernel, h, d, nu)
+    log_norm = log_normaliser(kernel, d, nu) + d * np.log(h)
+    w = np.exp(log_w)
+    total_w = w.sum()
+    out = np.empty(n)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        lw = log_w.copy()
+        lw[start:stop] = -np.inf
+        far = kernel_logsumexp(kobj, Z[start:stop], Z, lw, backend=backend)
+        B = Z[start:stop]
+        sq = np.sum(B * B, axis=1)
+        s = np.maximum(sq[:, None] + sq[None, :] - 2.0 * B @ B.T, 0.0) / (h * h)
+        near = log_unit_profile(kernel, s, d, nu) + log_w[None, start:stop]
+        np.fill_diagonal(near, -np.inf)
+        out[start:stop] = np.logaddexp(far, logsumexp(near, axis=1))
+    # Each point's density is normalised by the weight of the others.
+    with np.errstate(divide="ignore"):
+        others = np.log(np.maximum(total_w - w, 0.0))
+    ll = out - others - log_norm
+    pos = w > 0  # zero-weight points neither count nor are scored
+    return float(np.sum(w[pos] * ll[pos]) / total_w)
+
+
+def loo_ml(Z, log_w, kernel, nu=1.5, *, start=None, backend=None, xatol=1e-3):
+    """Bandwidth maximising the leave-one-out log-likelihood.
+
+    Bounded Brent search over ``log h`` in ``[start / 30, start * 30]`` around
+    ``start`` (default: the nearest-neighbour rule), widened when the optimum sits
+    on an edge. ``xatol`` is the tolerance on ``log h`` (0.1% by default).
+    """
+    w = np.exp(log_w)
+    if start is None:
+        start = nearest_neighbour(Z, w) * gaussian_equivalent(kernel, Z.shape[1], nu)
+
+    def objective(log_h):
+        v = loo_log_likelihood(Z, log_w, kernel, np.exp(log_h), nu, backend=backend)
+        return -v if np.isfinite(v) else 1e300
+
+    lo, hi = np.log(start) - np.log(30.0), np.log(start) + np.log(30.0)
+    for _ in range(6):
+        res = minimize_scalar(
+            objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
+        )
+        width = hi - lo
+        if res.x - lo < 2 * xatol:
+            lo, hi = lo - width, lo + 0.25 * width
+        elif hi - res.x < 2 * xatol:
+            lo, hi = hi - 0.25 * width, hi + width
+        else:
+            break
+    if not res.fun < 1e300:
+        raise ValueError(
+            "bandwidth='loo_ml' found no bandwidth with a finite leave-one-out "
+            "likelihood (a compact kernel on isolated points?); use a Gaussian "
+            "kernel or a numeric bandwidth."
+        )
+    return float(np.exp(res.x))
