@@ -21,6 +21,7 @@ from ..backend import kernel_logsumexp
 from . import _bandwidth as bw
 from ._kernels import (
     ALIASES,
+    COMPACT,
     DENSITY_KERNELS,
     canonical,
     kernel_object,
@@ -28,6 +29,7 @@ from ._kernels import (
     log_unit_profile,
     sample_unit,
     support_radius,
+    unit_second_moment,
 )
 from ._regime import (
     RegimeReport,
@@ -616,9 +618,16 @@ class KernelDensity(BaseEstimator):
         if n_points is None:
             n_points = {1: 1024, 2: 256, 3: 64}[d]
         X = self.X_fit_
-        box = self._support_box()
-        if not np.all(np.isfinite(box)):  # Cauchy: 3 std of the data beyond it
-            box = 3.0 * X.std(axis=0) + np.sqrt(np.diag(self.bandwidth_matrix_))
+        # Span the data plus 3 kernel standard deviations (the support for
+        # compact kernels, 10 scale units for the Cauchy).
+        scale = np.sqrt(np.diag(self.bandwidth_matrix_))
+        m2 = unit_second_moment(self.kernel_, d, self.nu)
+        if self.kernel_ in COMPACT:
+            box = scale
+        elif np.isfinite(m2):
+            box = 3.0 * scale * np.sqrt(m2 / d)
+        else:
+            box = 10.0 * scale
         lo = X.min(axis=0) - box
         hi = X.max(axis=0) + box
         if self._bounds is not None:

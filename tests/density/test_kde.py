@@ -350,3 +350,27 @@ def test_score_and_pickle():
     assert kde.score(X) == pytest.approx(kde.score_samples(X).sum())
     clone = pickle.loads(pickle.dumps(kde))
     np.testing.assert_array_equal(clone.score_samples(X), kde.score_samples(X))
+
+
+# --------------------------------------------------------------------- grids
+@pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov", "cauchy", "matern"])
+@pytest.mark.parametrize("d,n_points,tol", [(1, 512, 1e-3), (2, 96, 2.5e-2)])
+def test_fft_grid_matches_direct_evaluation(kernel, d, n_points, tol):
+    X = RNG.standard_normal((1500, d))
+    kde = KernelDensity(kernel=kernel).fit(X, sample_weight=RNG.uniform(0, 1, 1500))
+    axes, fft = kde.evaluate_grid(n_points=n_points)
+    _, exact = kde.evaluate_grid(axes, method="exact")
+    assert np.max(np.abs(fft - exact)) < tol * exact.max()
+
+
+def test_fft_grid_with_bounds_and_errors():
+    x = RNG.exponential(1.0, (3000, 1))
+    kde = KernelDensity(bandwidth=0.1, bounds=[[0.0, np.inf]]).fit(x)
+    axes, fft = kde.evaluate_grid()
+    assert axes[0][0] == 0.0
+    _, exact = kde.evaluate_grid(axes, method="exact")
+    assert np.max(np.abs(fft - exact)) < 1e-3 * exact.max()
+    with pytest.raises(ValueError, match="method"):
+        kde.evaluate_grid(method="slow")
+    with pytest.raises(ValueError, match="1 to 3"):
+        KernelDensity(bandwidth=1.0).fit(RNG.standard_normal((10, 4))).evaluate_grid()
