@@ -47,7 +47,9 @@ def _weighted_quantile(x, w, q):
 
 def spread(Z, w) -> float:
     """Robust scale: root-mean-square over features of ``min(std, IQR / 1.349)``
-    (Silverman 1986), the std alone where the IQR is zero."""
+    (Silverman 1986), the std alone where the IQR is zero. Quantiles are the
+    weighted Hazen quantiles (``numpy.percentile(method="hazen")`` without
+    weights); the std is the weighted population std."""
     p = w / w.sum()
     mean = p @ Z
     std = np.sqrt(np.maximum(p @ (Z - mean) ** 2, 0.0))
