@@ -114,3 +114,14 @@ def test_rules_need_two_samples():
         KernelDensity(bandwidth="loo_ml").fit(
             RNG.standard_normal((5, 2)), sample_weight=[1, 0, 0, 0, 0]
         )
+
+
+def test_isj_rule_wired_through_the_estimator():
+    from kernlearn.density._isj import improved_sheather_jones
+
+    x = RNG.standard_normal((3000, 1))
+    w = RNG.uniform(0.5, 1.0, 3000)
+    kde = KernelDensity(bandwidth="isj").fit(x, sample_weight=w)
+    assert kde.bandwidth_ == pytest.approx(improved_sheather_jones(x, w), rel=1e-12)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        KernelDensity(bandwidth="isj").fit(RNG.standard_normal((30, 2)))
