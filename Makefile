@@ -25,12 +25,12 @@ info: $(VENV)/.installed
 	$(BIN)/kernlearn info
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check kernlearn tests benchmarks
+	$(BIN)/ruff check kernlearn tests benchmarks examples
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check kernlearn tests benchmarks
-	$(BIN)/ruff format --check kernlearn tests benchmarks
+	$(BIN)/ruff check kernlearn tests benchmarks examples
+	$(BIN)/ruff format --check kernlearn tests benchmarks examples
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_kernel_sum.py
