@@ -125,3 +125,23 @@ def test_isj_rule_wired_through_the_estimator():
     assert kde.bandwidth_ == pytest.approx(improved_sheather_jones(x, w), rel=1e-12)
     with pytest.raises(ValueError, match="one-dimensional"):
         KernelDensity(bandwidth="isj").fit(RNG.standard_normal((30, 2)))
+
+
+def test_loo_on_a_row_subset_is_the_mean_over_those_rows():
+    X = RNG.standard_normal((500, 3))
+    w = RNG.uniform(0.2, 1.0, 500)
+    rows = np.sort(RNG.choice(500, 120, replace=False))
+    got = bw.loo_log_likelihood(X, np.log(w / w.sum()), "gaussian", 0.5, rows=rows)
+    # dense per-point reference
+    D2 = cdist(X[rows], X, "sqeuclidean") / 0.25
+    logk = -0.5 * D2 - 1.5 * np.log(2 * np.pi * 0.25)
+    logk[np.arange(120), rows] = -np.inf
+    p = w / w.sum()
+    ll = logsumexp(logk + np.log(p), axis=1) - np.log(1 - p[rows])
+    assert got == pytest.approx(np.sum(p[rows] * ll) / p[rows].sum(), rel=1e-12)
+    # and loo_ml on a subset lands near the full-data maximiser
+    X = RNG.standard_normal((4000, 3))
+    lw = np.full(4000, -np.log(4000))
+    full = bw.loo_ml(X, lw, "gaussian", max_rows=None, xatol=1e-2)
+    sub = bw.loo_ml(X, lw, "gaussian", max_rows=1500, random_state=0, xatol=1e-2)
+    assert sub == pytest.approx(full, rel=0.05)
