@@ -632,9 +632,12 @@ def binned_grid_density(
         scipy.fft.next_fast_len(int(sizes[k]) + E[k] + R[k], real=True)
         for k in range(d)
     )
-    spectrum = scipy.fft.rfftn(counts, s=fft_shape)
-    spectrum *= scipy.fft.rfftn(lattice, s=fft_shape)
-    full = scipy.fft.irfftn(spectrum, s=fft_shape)
+    # Multi-dimensional transforms split over the cores (1-D ones are too small
+    # for threads to pay).
+    workers = -1 if len(fft_shape) > 1 else None
+    spectrum = scipy.fft.rfftn(counts, s=fft_shape, workers=workers)
+    spectrum *= scipy.fft.rfftn(lattice, s=fft_shape, workers=workers)
+    full = scipy.fft.irfftn(spectrum, s=fft_shape, workers=workers)
     crop = tuple(slice(E[k] + R[k], E[k] + R[k] + out_shape[k]) for k in range(d))
     out = np.array(full[crop])  # own, contiguous
 

@@ -35,7 +35,7 @@ def test_loo_log_likelihood_against_dense(backend):
     w = RNG.uniform(0.2, 1.0, 700)
     for h in (0.2, 0.6, 1.5):
         got = bw.loo_log_likelihood(
-            X, np.log(w / w.sum()), "gaussian", h, backend=backend, block=256
+            X, np.log(w / w.sum()), "gaussian", h, backend=backend
         )
         assert got == pytest.approx(_dense_loo(X, w, h, "gaussian"), rel=1e-12)
 
@@ -145,3 +145,25 @@ def test_loo_on_a_row_subset_is_the_mean_over_those_rows():
     full = bw.loo_ml(X, lw, "gaussian", max_rows=None, xatol=1e-2)
     sub = bw.loo_ml(X, lw, "gaussian", max_rows=1500, random_state=0, xatol=1e-2)
     assert sub == pytest.approx(full, rel=0.05)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_binned_loo_agrees_with_exact(d):
+    X = RNG.standard_normal((3000, d)) * [1.0, 2.0][:d]
+    lw = np.full(3000, -np.log(3000))
+    for h in (0.1, 0.3):
+        a = bw.loo_log_likelihood(X, lw, "gaussian", h, binned=True)
+        b = bw.loo_log_likelihood(X, lw, "gaussian", h)
+        assert abs(a - b) < 5e-4  # nats per point; grid step h / 20
+    binned = bw.loo_ml(X, lw, "gaussian")  # n >= 1000: binned
+    exact = bw.loo_ml(X, lw, "gaussian", max_rows=2999)  # a subset: exact path
+    assert binned == pytest.approx(exact, rel=0.01)
+
+
+def test_loo_recomputes_rows_dominated_by_their_own_term():
+    # one far outlier: its own term is everything; subtracting it would give -inf
+    X = np.vstack([RNG.standard_normal((200, 2)), [[40.0, 40.0]]])
+    lw = np.full(201, -np.log(201))
+    got = bw.loo_log_likelihood(X, lw, "gaussian", 0.5)
+    assert np.isfinite(got)
+    assert got == pytest.approx(_dense_loo(X, np.ones(201), 0.5, "gaussian"), rel=1e-12)
