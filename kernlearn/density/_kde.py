@@ -103,7 +103,12 @@ class KernelDensity(BaseEstimator):
         ``"exact"`` sums every pair (tiled log-sum-exp on the engine of choice).
         ``"approximate"`` sums the nearest contributors exactly and estimates the
         rest by sampling to the relative error ``rtol``;
-        :meth:`score_samples_with_error` reports the error estimate.
+        :meth:`score_samples_with_error` reports the error estimate. It indexes
+        the data by k-means clusters (bounds skip far clusters; importance
+        sampling estimates the rest). It pays off for large ``n`` at bandwidths
+        in the CLT regime (2-8x the numba engine at ``n = 2e5, d = 64``); in the
+        extreme-value regime the nearest points carry the sum and it returns
+        exact sums, at about twice the cost of ``"exact"``.
     rtol : float, default=1e-2
         Relative error target of ``algorithm="approximate"``.
     backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None

@@ -374,3 +374,26 @@ def test_fft_grid_with_bounds_and_errors():
         kde.evaluate_grid(method="slow")
     with pytest.raises(ValueError, match="1 to 3"):
         KernelDensity(bandwidth=1.0).fit(RNG.standard_normal((10, 4))).evaluate_grid()
+
+
+# --------------------------------------------------------------- approximate
+def test_approximate_algorithm_reports_honest_errors():
+    X = RNG.standard_normal((20000, 16))
+    Y = RNG.standard_normal((300, 16))
+    for h, expect_exact in ((0.4, True), (4.0, False)):
+        exact = KernelDensity(bandwidth=h).fit(X).score_samples(Y)
+        approx = KernelDensity(
+            bandwidth=h, algorithm="approximate", rtol=1e-2, random_state=0
+        ).fit(X)
+        got, err = approx.score_samples_with_error(Y)
+        np.testing.assert_array_equal(got, approx.score_samples(Y))  # seeded
+        realised = np.abs(np.expm1(got - exact))
+        assert np.mean(realised <= 3 * err + 1e-12) >= 0.95
+        assert np.all(err <= 1e-2)
+        if expect_exact:  # extreme-value regime: the nearest points are summed
+            assert np.all(err == 0) and np.max(realised) < 1e-10
+        else:
+            assert np.median(realised) < 1e-2 and np.all(err > 0)
+    # the exact algorithm reports zero error
+    _, err = KernelDensity(bandwidth=1.0).fit(X).score_samples_with_error(Y)
+    assert np.all(err == 0)
