@@ -392,30 +392,38 @@ if numba is not None:
 
     @njit(cache=True, fastmath=_FM_RED)
     def _lse_update(buf, jl, LWT, j0, has_w, tmp, mx, sm, c):
-        """Running log-sum-exp of buf[:jl] (+ LWT[c, j0:]) into mx[c], sm[c]."""
+        """Running log-sum-exp of buf[:jl] (+ LWT[c, j0:]) into mx[c], sm[c].
+
+        Three vectorised passes over the block: the terms and their maximum, the
+        shifted exponentials, their sum (the sum may reassociate; the
+        exponential may not).
+        """
+        bmax = -np.inf
         if has_w:
             lw = LWT[c, j0 : j0 + jl]
             for j in range(jl):
-                tmp[j] = buf[j] + lw[j]
+                v = buf[j] + lw[j]
+                tmp[j] = v
+                bmax = max(bmax, v)
         else:
             for j in range(jl):
-                tmp[j] = buf[j]
-        bmax = -np.inf
-        for j in range(jl):
-            bmax = max(bmax, tmp[j])
+                bmax = max(bmax, buf[j])
         if bmax == -np.inf:
             return
         if bmax > mx[c]:
             sm[c] = sm[c] * math.exp(mx[c] - bmax)
             mx[c] = bmax
-        m0 = mx[c]
+        _shifted_exp(buf if not has_w else tmp, tmp, jl, mx[c])
+        acc = 0.0
         for j in range(jl):
-            tmp[j] = tmp[j] - m0
-        _vexp(tmp, jl)
-        s = 0.0
-        for j in range(jl):
-            s += tmp[j]
-        sm[c] += s
+            acc += tmp[j]
+        sm[c] += acc
+
+    @njit(cache=True, fastmath=_FM_EXP)
+    def _shifted_exp(a, out, n, shift):
+        """out[:n] = exp(a[:n] - shift) for a <= shift (-inf terms give 0)."""
+        for j in range(n):
+            out[j] = _exp_nonpos(a[j] - shift)
 
     # ---------------------------------------------------------------- direct
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
