@@ -32,8 +32,13 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check kernlearn tests benchmarks examples
 	$(BIN)/ruff format --check kernlearn tests benchmarks examples
 
-bench: $(VENV)/.installed
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_kernel_sum.py
+	$(BIN)/python benchmarks/bench_kde.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -413,7 +413,10 @@ if numba is not None:
         if bmax > mx[c]:
             sm[c] = sm[c] * math.exp(mx[c] - bmax)
             mx[c] = bmax
-        _shifted_exp(buf if not has_w else tmp, tmp, jl, mx[c])
+        if has_w:
+            _shifted_exp_inplace(tmp, jl, mx[c])
+        else:
+            _shifted_exp(buf, tmp, jl, mx[c])
         acc = 0.0
         for j in range(jl):
             acc += tmp[j]
@@ -424,6 +427,13 @@ if numba is not None:
         """out[:n] = exp(a[:n] - shift) for a <= shift (-inf terms give 0)."""
         for j in range(n):
             out[j] = _exp_nonpos(a[j] - shift)
+
+    @njit(cache=True, fastmath=_FM_EXP)
+    def _shifted_exp_inplace(a, n, shift):
+        """a[:n] = exp(a[:n] - shift): one array, so the loop vectorises (passing
+        the same array as ``a`` and ``out`` above would not)."""
+        for j in range(n):
+            a[j] = _exp_nonpos(a[j] - shift)
 
     # ---------------------------------------------------------------- direct
     @njit(parallel=True, cache=True, fastmath=_FM_RED)

@@ -482,9 +482,14 @@ class KernelDensity(BaseEstimator):
         else:
             T, log_w = self._training_set()
             kobj = kernel_object(self.kernel_, self._h, d, self.nu)
-            L = kernel_logsumexp(
-                kobj, self._unit(X), self._unit(T), log_w, backend=self.backend
-            )
+            if np.all(log_w == log_w[0]):  # equal weights: one shift, no weights
+                L = log_w[0] + kernel_logsumexp(
+                    kobj, self._unit(X), self._unit(T), backend=self.backend
+                )
+            else:
+                L = kernel_logsumexp(
+                    kobj, self._unit(X), self._unit(T), log_w, backend=self.backend
+                )
             err = np.zeros(X.shape[0])
         out = L + self._log_const()
         outside = self._outside(X)
