@@ -35,3 +35,27 @@ def test_bench_kernel_sum_quick(tmp_path):
         assert method in text
     assert "| FAIL |" not in text
     assert "G pairs/s" in text and "% of limit" in text
+
+
+# About 16 s on 2 idle cores with the peers installed (more with a cold numba
+# cache): marked slow like the other benchmark smoke runs.
+@pytest.mark.slow
+def test_bench_kde_quick(tmp_path):
+    out = tmp_path / "kde.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_kde.py"),
+            "--quick",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## 3."):
+        assert section in text
+    assert "kernlearn" in text and "sklearn" in text
