@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import importlib.metadata
 import math
 import os
 import platform
@@ -49,6 +48,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import best as _best
+from _common import cpu_model as _cpu_model
+from _common import load_average as _load
+from _common import md_table as _md_table
+from _common import usable_cores as _usable_cores
+from _common import version as _version
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "kde.md"
@@ -70,63 +75,6 @@ TARGET_LOO = 100.0
 
 
 # ------------------------------------------------------------------ utilities
-def _version(dist):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _load():
-    try:
-        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except (AttributeError, OSError):
-        return "n/a"
-
-
-def _best(fn, repeat=3, min_total=1.0):
-    """``(best seconds, last result)`` of up to ``repeat`` runs; fewer once the
-    runs so far took ``min_total`` seconds."""
-    best = math.inf
-    total = 0.0
-    out = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
-        total += dt
-        if total >= min_total:
-            break
-    return best, out
-
-
-def _md_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |"]
-    lines.append("|" + "|".join("---" for _ in headers) + "|")
-    for row in rows:
-        lines.append("| " + " | ".join(str(c) for c in row) + " |")
-    return "\n".join(lines)
-
-
 def _fmt_s(x):
     if x is None or not np.isfinite(x):
         return "-"

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.metadata
 import math
 import os
 import platform
@@ -52,6 +51,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _common import best
+from _common import cpu_model as _cpu_model
+from _common import md_table as _md_table
+from _common import usable_cores as _usable_cores
+from _common import version as _version
 from scipy.special import gammaln
 
 HERE = Path(__file__).resolve().parent
@@ -69,44 +73,9 @@ SKLEARN_NAME = {"gaussian": "gaussian", "laplacian": "exponential"}
 
 
 # ------------------------------------------------------------------ utilities
-def _version(dist):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _best_time(fn, repeat=3, min_total=0.5):
     """Best of up to ``repeat`` runs; a single run when one takes ``min_total``."""
-    best = math.inf
-    total = 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
-        total += dt
-        if total >= min_total:
-            break
-    return best
+    return best(fn, repeat, min_total)[0]
 
 
 def bandwidth(d):
@@ -382,14 +351,6 @@ def run_float32_checks(kernel, X32, Y32, h, engines):
 
 
 # --------------------------------------------------------------------- report
-def _md_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |"]
-    lines.append("|" + "|".join("---" for _ in headers) + "|")
-    for row in rows:
-        lines.append("| " + " | ".join(str(c) for c in row) + " |")
-    return "\n".join(lines)
-
-
 def _fmt_rate(x):
     return f"{x / 1e9:.2f}" if isinstance(x, float) else str(x)
 

@@ -1,12 +1,8 @@
 """The benchmark scripts run: a smoke run of each in its ``--quick`` mode."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from ._scripts import run_quick
 
 
 # 20 s on 2 idle cores with a warm numba cache, about 50 s on a loaded machine or
@@ -15,19 +11,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 @pytest.mark.slow
 def test_bench_kernel_sum_quick(tmp_path):
     out = tmp_path / "kernel_sum.md"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_kernel_sum.py"),
-            "--quick",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_quick("benchmarks/bench_kernel_sum.py", out)
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Practical limit", "## Results", "## Checks"):
         assert section in text
@@ -42,19 +26,7 @@ def test_bench_kernel_sum_quick(tmp_path):
 @pytest.mark.slow
 def test_bench_kde_quick(tmp_path):
     out = tmp_path / "kde.md"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_kde.py"),
-            "--quick",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_quick("benchmarks/bench_kde.py", out)
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## 3."):
         assert section in text

@@ -1,32 +1,15 @@
 """The example scripts run: a smoke run of each in its ``--quick`` mode."""
 
 import importlib.util
-import subprocess
-import sys
-from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from ._scripts import run_quick
 
 
 # About 10 s on 2 cores (d = 16, n = 602, 10 bandwidths, the five selectors): under
 # the 30 s above which the project marks subprocess tests slow, so it is not marked.
 def test_kde_high_dimension_quick(tmp_path):
     out = tmp_path / "fig.png"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(EXAMPLES / "kde_high_dimension.py"),
-            "--quick",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    text = proc.stdout
+    text = run_quick("examples/kde_high_dimension.py", out, 600, cwd=tmp_path)
     for selector in ("scott", "silverman", "nn", "loo_ml", "gaussian_reference_hd"):
         assert selector in text
     for regime in ("extreme-value", "stable", "clt"):

@@ -16,7 +16,12 @@ from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
 from ..backend import kernel_logsumexp
-from ._kernels import kernel_object, log_unit_profile, unit_second_moment
+from ._kernels import (
+    kernel_object,
+    log_kernel_block,
+    log_unit_profile,
+    unit_second_moment,
+)
 from ._regime import gaussian_thresholds
 
 #: The selectors ``KernelDensity(bandwidth=...)`` accepts by name.
@@ -147,9 +152,7 @@ def _excluded_rows(Z, log_w, kobj, kernel, h, nu, idx, backend, block=512):
         B = Z[rows]
         far = kernel_logsumexp(kobj, B, Z, lw, backend=backend)
         lw[rows] = log_w[rows]
-        sq = np.sum(B * B, axis=1)
-        s = np.maximum(sq[:, None] + sq[None, :] - 2.0 * B @ B.T, 0.0) / (h * h)
-        near = log_unit_profile(kernel, s, d, nu) + log_w[None, rows]
+        near = log_kernel_block(B, B, kernel, h, d, nu) + log_w[None, rows]
         np.fill_diagonal(near, -np.inf)
         out[start : start + rows.size] = np.logaddexp(far, logsumexp(near, axis=1))
     return out

@@ -25,6 +25,7 @@ from ._kernels import (
     DENSITY_KERNELS,
     canonical,
     kernel_object,
+    log_kernel_block,
     log_normaliser,
     log_unit_profile,
     sample_unit,
@@ -713,7 +714,6 @@ class KernelDensity(BaseEstimator):
             q_idx = None
         Zq, Zt = self._unit(Q), self._unit(T)
         h = self._h
-        sq_q = np.sum(Zq * Zq, axis=1)
         ipr_num = np.full(Zq.shape[0], -np.inf)  # log sum p^2 (unnormalised)
         lse = np.full(Zq.shape[0], -np.inf)
         k = int(max(2, hill_k))
@@ -721,8 +721,7 @@ class KernelDensity(BaseEstimator):
         step = max(1, int(2**22 // max(1, Zq.shape[0])))
         for start in range(0, Zt.shape[0], step):
             B = Zt[start : start + step]
-            s = sq_q[:, None] + np.sum(B * B, axis=1)[None, :] - 2.0 * Zq @ B.T
-            L = log_unit_profile(self.kernel_, np.maximum(s, 0.0) / (h * h), d, self.nu)
+            L = log_kernel_block(Zq, B, self.kernel_, h, d, self.nu)
             L = L + log_w[None, start : start + step]
             if q_idx is not None:  # leave each query point out of its own sum
                 cols = np.arange(start, start + B.shape[0])

@@ -171,6 +171,14 @@ def log_unit_profile(name: str, s: np.ndarray, d: int, nu: float = 1.5) -> np.nd
     return log_profile(spec, np.asarray(s, dtype=np.float64))
 
 
+def log_kernel_block(A, B, name: str, h: float, d: int, nu: float = 1.5):
+    """Dense ``log k(|a - b| / h)`` for the rows of ``A`` against those of ``B``
+    (squared distances from one GEMM, clamped at 0); for small blocks only."""
+    s = np.sum(A * A, axis=1)[:, None] + np.sum(B * B, axis=1)[None, :]
+    s = np.maximum(s - 2.0 * A @ B.T, 0.0) / (h * h)
+    return log_unit_profile(name, s, d, nu)
+
+
 def support_radius(name: str, d: int, nu: float = 1.5, tail: float = 1e-12) -> float:
     """Radius (in bandwidths) beyond which the kernel's mass fraction is below
     ``tail`` (1 for compact kernels; ``inf`` for the Cauchy)."""

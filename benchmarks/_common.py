@@ -1,0 +1,71 @@
+"""Helpers shared by the benchmark scripts: machine facts, timing, markdown."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import os
+import platform
+import time
+
+
+def version(dist):
+    """Installed version of a distribution, or ``"not installed"``."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores():
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages as text (``"n/a"`` where unknown)."""
+    try:
+        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except (AttributeError, OSError):
+        return "n/a"
+
+
+def best(fn, repeat=3, min_total=1.0):
+    """``(best seconds, last result)`` of up to ``repeat`` runs; fewer once the
+    runs so far took ``min_total`` seconds."""
+    fastest = math.inf
+    total = 0.0
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+        fastest = min(fastest, dt)
+        total += dt
+        if total >= min_total:
+            break
+    return fastest, out
+
+
+def md_table(headers, rows):
+    """A markdown table."""
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        lines.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(lines)
