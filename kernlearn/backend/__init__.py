@@ -7,6 +7,10 @@ Four primitives, each with the same meaning on every engine:
 - :func:`kernel_logsumexp` - ``log sum_j w_j k(x_i, y_j)``, stable in log space;
 - :func:`kernel_topk` - the ``k`` largest kernel values per row and their indices.
 
+and two feature-map transforms of the random-feature estimators,
+:func:`hadamard_chain` (structured orthogonal projections) and :func:`cos_sin`
+(trigonometric feature pairs), with :func:`fwht` their array-module reference.
+
 Engines: ``numpy`` (the exact reference, always there), ``numba`` (fused, parallel
 CPU workhorse), ``keops`` (pykeops LazyTensor reductions) and ``cupy`` (blocked GEMM on
 the GPU). The engine is chosen by the ``backend=`` argument, then
@@ -24,6 +28,7 @@ import numpy as np
 
 from .._config import BACKENDS, get_config
 from ._spec import KernelSpec
+from ._transforms import cos_sin, fwht, hadamard_chain
 from ._validation import check_k, check_pair, check_weights, is_cupy_array
 
 __all__ = [
@@ -31,6 +36,9 @@ __all__ = [
     "kernel_sum",
     "kernel_logsumexp",
     "kernel_topk",
+    "hadamard_chain",
+    "cos_sin",
+    "fwht",
     "engine_status",
     "resolve_backend",
     "KernelSpec",

@@ -641,6 +641,27 @@ if numba is not None:
                     out[i0 + i, c] = acc[i, c]
 
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
+    def _gemm_matrix(Xc, Yc, xx, yy, fam, prm, amp, out, rb, cb):
+        """Dense kernel matrix with distances from per-thread GEMM tiles."""
+        n = Xc.shape[0]
+        m = Yc.shape[0]
+        nrb = (n + rb - 1) // rb
+        for b in prange(nrb):
+            i0 = b * rb
+            i1 = min(n, i0 + rb)
+            Xb = Xc[i0:i1]
+            buf = np.empty(cb, Xc.dtype)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
+                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                for i in range(i1 - i0):
+                    _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
+                    _profile(buf, jl, fam, prm, amp)
+                    orow = out[i0 + i, j0 : j0 + jl]
+                    for j in range(jl):
+                        orow[j] = buf[j]
+
+    @njit(parallel=True, cache=True, fastmath=_FM_RED)
     def _gemm_lse(Xc, Yc, xx, yy, LWT, has_w, fam, prm, logamp, out, rb, cb):
         """Log-sum-exp counterpart of :func:`_gemm_sum`."""
         n = Xc.shape[0]
@@ -817,6 +838,13 @@ def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
 def kernel_matrix(kernel, spec, X, Y, working_memory):
     X, Y, var, fam, prm = _prepare(spec, X, Y)
     out = np.empty((X.shape[0], Y.shape[0]), dtype=X.dtype)
+    if _use_gemm(var, X.shape[1]):
+        Xc, Yc, xx, yy = _centre(X, Y)
+        with threadpool_limits(1):
+            _gemm_matrix(
+                Xc, Yc, xx, yy, fam, prm, spec.amplitude, out, _GEMM_ROWS, _GEMM_COLS
+            )
+        return out
     _matrix_direct(
         X, np.ascontiguousarray(Y.T), var, fam, prm, spec.amplitude, out, _col_block(X)
     )
@@ -841,3 +869,87 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
         _col_block(X),
     )
     return vals, idx
+
+
+# ------------------------------------------------------- feature-map transforms
+# Fused per-row kernels behind kernlearn.backend.hadamard_chain and cos_sin (see
+# _transforms.py for their meaning and the numpy reference).
+
+if numba is not None:
+
+    @njit(cache=True, fastmath=_FM_RED, inline="always")
+    def _fwht_inplace(buf, p):
+        """Unnormalised Sylvester Walsh-Hadamard transform of ``buf[:p]``.
+
+        Radix-4 stages (two butterfly levels per pass over the row, half the
+        memory traffic of radix 2), then one radix-2 stage when log2(p) is odd.
+        Additions and subtractions only: exact up to float rounding.
+        """
+        h = 1
+        while 4 * h <= p:
+            for s in range(0, p, 4 * h):
+                for j in range(s, s + h):
+                    a = buf[j]
+                    b = buf[j + h]
+                    c = buf[j + 2 * h]
+                    e = buf[j + 3 * h]
+                    apb = a + b
+                    amb = a - b
+                    cpe = c + e
+                    cme = c - e
+                    buf[j] = apb + cpe
+                    buf[j + h] = amb + cme
+                    buf[j + 2 * h] = apb - cpe
+                    buf[j + 3 * h] = amb - cme
+            h *= 4
+        if h < p:
+            for j in range(h):
+                a = buf[j]
+                b = buf[j + h]
+                buf[j] = a + b
+                buf[j + h] = a - b
+
+    @njit(parallel=True, cache=True, fastmath=_FM_RED)
+    def _hadamard_chain_rows(X, diag, n_out, out):
+        n, d = X.shape
+        n_blocks, n_diag, p = diag.shape
+        n_chunks = (n + 15) // 16
+        for c in prange(n_chunks):
+            buf = np.empty(p)
+            for i in range(16 * c, min(n, 16 * c + 16)):
+                for b in range(n_blocks):
+                    c0 = b * p
+                    if c0 >= n_out:
+                        break
+                    last = n_diag - 1
+                    for j in range(d):
+                        buf[j] = X[i, j] * diag[b, last, j]
+                    for j in range(d, p):
+                        buf[j] = 0.0
+                    for k in range(last - 1, -1, -1):
+                        _fwht_inplace(buf, p)
+                        for j in range(p):
+                            buf[j] *= diag[b, k, j]
+                    for j in range(min(p, n_out - c0)):
+                        out[i, c0 + j] = buf[j]
+
+    @njit(parallel=True, cache=True, fastmath={"nsz", "arcp", "contract"})
+    def _cos_sin_rows(P, scale, out):
+        n, m = P.shape
+        for i in prange(n):
+            for j in range(m):
+                t = P[i, j]
+                out[i, j] = math.cos(t) * scale
+                out[i, m + j] = math.sin(t) * scale
+
+
+def hadamard_chain(X, diagonals, n_out, out):
+    """Fill ``out`` (n, n_out) with the Hadamard-diagonal chain of each row."""
+    _hadamard_chain_rows(X, diagonals, n_out, out)
+    return out
+
+
+def cos_sin(P, scale, out):
+    """Fill ``out`` (n, 2m) with ``[cos P, sin P] * scale``."""
+    _cos_sin_rows(P, scale, out)
+    return out

@@ -5,12 +5,12 @@ structured Hadamard blocks), positive random features of the softmax kernel
 (FAVOR+), arc-cosine random features, and Nystroem maps with better landmarks.
 """
 
+from ..backend import fwht  # re-exported: the SORF transform's reference
 from ._fourier import (
     ArcCosineFeatures,
     PositiveRandomFeatures,
     RandomFourierFeatures,
     arccos_kernel,
-    fwht,
 )
 from ._nystroem import Nystroem, ridge_leverage_scores
 from ._spectral import SpectralMeasure, spectral_measure

@@ -17,7 +17,6 @@ sized by ``kernlearn.get_config()["working_memory"]``.
 
 from __future__ import annotations
 
-import functools
 import math
 from numbers import Integral, Real
 
@@ -34,80 +33,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
+from ..backend import cos_sin, hadamard_chain
 from ._spectral import SPECTRAL_KERNELS, spectral_measure
 
 # ----------------------------------------------------------------------- helpers
-
-
-def fwht(a, axis=-1):
-    """Fast Walsh-Hadamard transform (unnormalised, Sylvester order).
-
-    Returns ``H_p @ a`` along ``axis`` for the Sylvester Hadamard matrix
-    ``H_p = [[H_{p/2}, H_{p/2}], [H_{p/2}, -H_{p/2}]]`` (that of
-    :func:`scipy.linalg.hadamard`) without forming it: ``log2(p)`` butterfly
-    stages, ``O(p log p)`` work per vector, vectorised over the other axes.
-    ``H_p / sqrt(p)`` is orthogonal and symmetric.
-
-    Parameters
-    ----------
-    a : array-like
-        Input; its length along ``axis`` must be a power of two.
-    axis : int, default=-1
-        Axis to transform.
-
-    Returns
-    -------
-    out : ndarray of float64, same shape as ``a``
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy.linalg import hadamard
-    >>> from kernlearn.kernel_approximation._fourier import fwht
-    >>> x = np.arange(4.0)
-    >>> fwht(x), hadamard(4) @ x
-    (array([ 6., -2., -4.,  0.]), array([ 6., -2., -4.,  0.]))
-    """
-    a = np.moveaxis(np.array(a, dtype=np.float64), axis, -1)
-    p = a.shape[-1]
-    if p < 1 or p & (p - 1):
-        raise ValueError(
-            f"a must have a power-of-two length along axis={axis}, got {p}; pad "
-            "with zeros to the next power of two."
-        )
-    lead = a.shape[:-1]
-    if p >= _FWHT_BLAS_MIN:
-        # H_p = H_A kron H_B (Sylvester order, p = A B): two BLAS products with
-        # small dense Hadamard blocks, O(p (A + B)) per vector but at GEMM speed
-        # (3x the butterflies below at p = 1024).
-        k = p.bit_length() - 1
-        A, B = 1 << (k // 2), p >> (k // 2)
-        m = a.size // p
-        Y = (a.reshape(m * A, B) @ _hadamard(B)).reshape(m, A, B)
-        Y = Y.transpose(0, 2, 1).reshape(m * B, A) @ _hadamard(A)
-        a = Y.reshape(m, B, A).transpose(0, 2, 1)
-        return np.moveaxis(a.reshape(*lead, p), -1, axis)
-    h = 1
-    while h < p:
-        a = a.reshape(*lead, p // (2 * h), 2, h)
-        x, y = a[..., 0, :], a[..., 1, :]
-        a = np.stack((x + y, x - y), axis=-2)
-        h *= 2
-    return np.moveaxis(a.reshape(*lead, p), -1, axis)
-
-
-#: Lengths from which :func:`fwht` uses Kronecker factors and BLAS.
-_FWHT_BLAS_MIN = 64
-
-
-@functools.lru_cache(maxsize=16)
-def _hadamard(n):
-    """The Sylvester Hadamard matrix of order ``n`` (float64, read-only)."""
-    H = np.ones((1, 1))
-    while H.shape[0] < n:
-        H = np.block([[H, H], [H, -H]])
-    H.setflags(write=False)
-    return H
 
 
 def _orthogonal_rows(n_rows, d, rng):
@@ -168,7 +97,7 @@ class _RandomFeaturesBase(
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Z = np.empty((X.shape[0], self._n_features_out))
         for rows in _row_batches(X.shape[0], self._floats_per_row()):
-            Z[rows] = self._features(X[rows])
+            self._features(X[rows], Z[rows])
         return Z
 
 
@@ -387,31 +316,35 @@ class RandomFourierFeatures(_RandomFeaturesBase):
 
     def _projections(self, X):
         """``W x`` at the fitted length scale, ``(n, (n_components + 1) // 2)``."""
-        X = X / self.length_scale_
         if self.method != "sorf":
-            return X @ self.random_weights_
-        n, d = X.shape
-        signs, radii = self.random_signs_, self.random_radii_
-        p = signs.shape[2]
-        Z = np.zeros((n, 1, p))
-        Z[:, 0, :d] = X
-        scale = 1.0 / math.sqrt(p)
-        Z = Z * signs[:, 2]  # (n, n_blocks, p): D3 x for every block
-        Z = fwht(Z) * (scale * signs[:, 1])
-        Z = fwht(Z) * (scale * signs[:, 0])
-        Z = fwht(Z) * (scale * radii)
-        return Z.reshape(n, -1)[:, : (self.n_components + 1) // 2]
+            return (X / self.length_scale_) @ self.random_weights_
+        return hadamard_chain(X, self._diagonals(), (self.n_components + 1) // 2)
 
-    def _features(self, X):
+    def _diagonals(self):
+        """SORF's chain ``R H D1 H D2 H (D3 / h)`` as :func:`hadamard_chain` input.
+
+        Each ``H`` is normalised by ``1 / sqrt(p)`` through the diagonal applied
+        after it; the length scale is folded into the first diagonal.
+        """
+        signs, radii = self.random_signs_, self.random_radii_
+        n_blocks, _, p = signs.shape
+        scale = 1.0 / math.sqrt(p)
+        diag = np.empty((n_blocks, 4, p))
+        diag[:, 0] = scale * radii
+        diag[:, 1] = scale * signs[:, 0]
+        diag[:, 2] = scale * signs[:, 1]
+        diag[:, 3] = signs[:, 2]
+        diag[:, 3, : self.n_features_in_] /= self.length_scale_
+        return diag
+
+    def _features(self, X, out):
         P = self._projections(X)
         D = P.shape[1]
-        parts = [
-            np.cos(P[:, : self.n_components // 2]),
-            np.sin(P[:, : self.n_components // 2]),
-        ]
+        half = self.n_components // 2
+        cos_sin(P[:, :half], 1.0 / math.sqrt(D), out=out[:, : 2 * half])
         if self.n_components % 2:
-            parts.append(math.sqrt(2.0) * np.cos(P[:, -1:] + self.random_offset_))
-        return np.hstack(parts) / math.sqrt(D)
+            out[:, -1] = np.cos(P[:, -1] + self.random_offset_) * math.sqrt(2.0 / D)
+        return out
 
 
 # ------------------------------------------------------ positive random features
@@ -524,11 +457,11 @@ class PositiveRandomFeatures(_RandomFeaturesBase):
     def _floats_per_row(self):
         return 2 * self.n_components + self.n_features_in_
 
-    def _features(self, X):
+    def _features(self, X, out):
         log_phi = X @ self.random_weights_
         log_phi -= 0.5 * np.einsum("ij,ij->i", X, X)[:, None]
         log_phi -= 0.5 * math.log(self.n_components)
-        return np.exp(log_phi)
+        return np.exp(log_phi, out=out)
 
 
 # ------------------------------------------------------------ arc-cosine kernels
@@ -719,9 +652,11 @@ class ArcCosineFeatures(_RandomFeaturesBase):
     def _floats_per_row(self):
         return 2 * self.n_components + self.n_features_in_
 
-    def _features(self, X):
+    def _features(self, X, out):
         P = X @ self.random_weights_
         scale = math.sqrt(2.0 / self.n_components)
         if self.order == 0:
-            return (P > 0) * scale
-        return np.maximum(P, 0.0) ** self.order * scale
+            out[...] = (P > 0) * scale
+        else:
+            out[...] = np.maximum(P, 0.0) ** self.order * scale
+        return out

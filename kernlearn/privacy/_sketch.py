@@ -41,6 +41,7 @@ from scipy.special import ndtri
 from scipy.stats import qmc
 
 from .._config import get_config
+from ..backend import cos_sin
 from ._base import (
     Mechanism,
     Sensitivity,
@@ -378,12 +379,13 @@ class RandomFeatureSketch(Mechanism):
         X = _check_rows("X", X, self.n_features_in)
         F = self.n_frequencies
         acc = {key: np.zeros(F) for key in self._keys()}
-        rows = _block_rows(2 * 8 * F)
+        rows = _block_rows(3 * 8 * F)  # angles and the cos_sin pairs
         for i0 in range(0, X.shape[0], rows):
             Z = self._angles(X[i0 : i0 + rows])
             if self.features == "pairs":
-                acc["sin"] += np.sin(Z).sum(axis=0)
-                acc["cos"] += np.cos(Z, out=Z).sum(axis=0)
+                CS = cos_sin(Z).sum(axis=0)
+                acc["cos"] += CS[:F]
+                acc["sin"] += CS[F:]
             else:
                 acc["phase"] += np.cos(Z, out=Z).sum(axis=0)
         if self.features == "phase":
@@ -447,12 +449,11 @@ class RandomFeatureSketch(Mechanism):
                 raise ValueError(f"stats is missing {key!r}; pass statistics(X).")
             T[key] = np.asarray(stats[key], dtype=np.float64).reshape(F)
         out = np.empty(Y.shape[0])
-        rows = _block_rows(2 * 8 * F)
+        rows = _block_rows(3 * 8 * F)  # angles and the cos_sin pairs
         for i0 in range(0, Y.shape[0], rows):
             Z = self._angles(Y[i0 : i0 + rows])
             if self.features == "pairs":
-                res = np.sin(Z) @ T["sin"]
-                res += np.cos(Z, out=Z) @ T["cos"]
+                res = cos_sin(Z) @ np.concatenate((T["cos"], T["sin"]))
             else:
                 res = np.cos(Z, out=Z) @ T["phase"] * math.sqrt(2.0)
             out[i0 : i0 + rows] = res / F

@@ -14,12 +14,12 @@ from scipy.linalg import hadamard
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import kernlearn
+from kernlearn.backend import fwht
 from kernlearn.kernel_approximation._fourier import (
     ArcCosineFeatures,
     PositiveRandomFeatures,
     RandomFourierFeatures,
     arccos_kernel,
-    fwht,
 )
 from kernlearn.kernel_approximation._spectral import spectral_measure
 from kernlearn.kernels import (
@@ -538,7 +538,7 @@ def test_fwht_kronecker_blas_path_matches_scipy_hadamard(p):
     """From length 64 the transform runs as H_A kron H_B with two BLAS products."""
     from scipy.linalg import hadamard
 
-    from kernlearn.kernel_approximation._fourier import fwht
+    from kernlearn.backend import fwht
 
     a = np.random.default_rng(p).normal(size=(3, 2, p))
     ref = a @ hadamard(p).T
