@@ -1,0 +1,794 @@
+"""Node kernels and distances of a graph, with one decomposition per graph.
+
+For an undirected graph with adjacency ``A``, degrees ``D = diag(A 1)``,
+Laplacian ``L = D - A``, normalised Laplacian ``L_n = I - D^{-1/2} A D^{-1/2}``
+and random-walk matrix ``P = D^{-1} A``, the families are (``t`` the natural
+parameter, ``a`` in ``(0, 1)`` the normalised one; Ivashkin & Chebotarev 2016,
+Avrachenkov et al. 2019):
+
+============  =======================================  ===========================
+family        kernel (or distance)                     parameter map ``a -> t``
+============  =======================================  ===========================
+pWalk         ``(I - tA)^{-1}`` (Katz)                 ``t = a / rho(A)``
+Walk          ``log`` of pWalk, entrywise              same
+For           ``(I + tL)^{-1}`` (regularised Laplacian) ``t = a / (2 (1 - a))``
+logFor        ``log`` of For                           same
+Comm          ``expm(tA)`` (communicability)           ``t = a / (2 (1 - a))``
+logComm       ``log`` of Comm                          same
+Heat          ``expm(-tL)``                            ``t = a / (2 (1 - a))``
+logHeat       ``log`` of Heat                          same
+NHeat         ``expm(-t L_n)``                         ``t = a / (2 (1 - a))``
+logNHeat      ``log`` of NHeat                         same
+PPR           ``(I - tP)^{-1}`` (personalised PageRank) ``t = a``
+logPPR        ``log`` of PPR                           same
+ModifPPR      ``(D - tA)^{-1}``                        ``t = a``
+logModifPPR   ``log`` of ModifPPR                      same
+HeatPR        ``expm(-t(I - P))`` (heat PageRank)      ``t = a / (2 (1 - a))``
+logHeatPR     ``log`` of HeatPR                        same
+CT            ``L^+`` (commute time / resistance)      none
+SCT           ``sigmoid(t L^+ / sigma)``               ``t = a / (2 (1 - a))``
+SCCT          ``sigmoid(t K_CCT / sigma)``             ``t = a / (2 (1 - a))``
+SP            shortest-path distance (cost ``1/w``)    none
+SP-CT         ``(1 - t) R + t SP`` (distance)          ``t = a``
+RSP           randomised shortest paths (distance)     ``beta = (1 - a) / a``
+FE            free energy (distance)                   ``beta = (1 - a) / a``
+============  =======================================  ===========================
+
+``sigma`` is the standard deviation of the entries of the base kernel; ``K_CCT``
+is von Luxburg et al.'s corrected commute-time kernel ``H D^{-1/2} M (I - M)^{-1}
+M D^{-1/2} H`` with ``M = D^{-1/2}(A - d d^T / vol) D^{-1/2}`` and ``H`` the
+centring matrix; ``R`` is the resistance distance (commute time over ``vol``: on
+a tree it equals SP, so SP-CT mixes two distances on one scale). RSP and FE are
+the randomised-shortest-path dissimilarity and free-energy distance of
+Kivimaki, Shimbo & Saerens (2014) with reference walk ``P`` and edge costs
+``1/w``.
+
+Every kernel family is a spectral function of one symmetric matrix (``A``,
+``L``, ``L_n`` or ``D^{-1/2} A D^{-1/2}``), so :class:`NodeKernels` computes its
+eigendecomposition once and evaluates the whole parameter grid from it in
+``O(n^2 r)`` per value instead of one inverse or matrix exponential each. The
+logarithmic families are returned in log space: ``log K`` is formed as
+``log(V diag(f / f_max) V^T) + log f_max`` (no overflow, e.g. logComm at large
+``t``), and when that loses relative accuracy in small entries (logHeat or
+logFor at small ``t``) the entries are recomputed from non-negative matrix
+products (:mod:`._positive`), so none becomes ``-inf`` or NaN. RSP and FE need
+one inverse per ``beta``; it is computed the same accurate way when needed.
+
+Distances from kernels use ``d_ij = (K_ii + K_jj - K_ij - K_ji) / 2``, and
+kernels from distances ``K = -1/2 H D H`` (double centring).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import shortest_path
+
+from ._input import check_adjacency, require_connected
+from ._positive import log_expm_nonneg, log_resolvent_nonneg
+
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    #: "kernel" (a proximity) or "distance"
+    kind: str
+    #: parameter map: "rho", "fraction", "reversed", "linear" or None
+    scaler: str | None
+    #: log transform of a base family
+    base: str | None = None
+    connected: bool = False
+
+
+_DEFS = [
+    _Family("pWalk", "kernel", "rho"),
+    _Family("For", "kernel", "fraction"),
+    _Family("Comm", "kernel", "fraction"),
+    _Family("Heat", "kernel", "fraction"),
+    _Family("NHeat", "kernel", "fraction"),
+    _Family("PPR", "kernel", "linear"),
+    _Family("ModifPPR", "kernel", "linear"),
+    _Family("HeatPR", "kernel", "fraction"),
+    _Family("CT", "kernel", None, connected=True),
+    _Family("SCT", "kernel", "fraction", connected=True),
+    _Family("SCCT", "kernel", "fraction", connected=True),
+    _Family("SP", "distance", None, connected=True),
+    _Family("SP-CT", "distance", "linear", connected=True),
+    _Family("RSP", "distance", "reversed", connected=True),
+    _Family("FE", "distance", "reversed", connected=True),
+]
+_LOGS = {
+    "Walk": "pWalk",
+    "logFor": "For",
+    "logComm": "Comm",
+    "logHeat": "Heat",
+    "logNHeat": "NHeat",
+    "logPPR": "PPR",
+    "logModifPPR": "ModifPPR",
+    "logHeatPR": "HeatPR",
+}
+_REG = {f.name: f for f in _DEFS}
+for _log, _base in _LOGS.items():
+    _b = _REG[_base]
+    _REG[_log] = _Family(_log, "kernel", _b.scaler, base=_base, connected=True)
+
+#: Names of every node kernel / distance family, in the order of the table above.
+FAMILIES = tuple(
+    [
+        "pWalk",
+        "Walk",
+        "For",
+        "logFor",
+        "Comm",
+        "logComm",
+        "Heat",
+        "logHeat",
+        "NHeat",
+        "logNHeat",
+        "PPR",
+        "logPPR",
+        "ModifPPR",
+        "logModifPPR",
+        "HeatPR",
+        "logHeatPR",
+        "CT",
+        "SCT",
+        "SCCT",
+        "SP",
+        "SP-CT",
+        "RSP",
+        "FE",
+    ]
+)
+#: Families with a parameter (those a grid search is over).
+PARAMETRIC_FAMILIES = tuple(f for f in FAMILIES if _REG[f].scaler is not None)
+#: The logarithmic families.
+LOG_FAMILIES = tuple(_LOGS)
+
+
+def _family(name):
+    if name not in _REG:
+        raise ValueError(f"family must be one of {FAMILIES}, got {name!r}.")
+    return _REG[name]
+
+
+# ------------------------------------------------------------ transforms
+def log_transform(K, *, name="K"):
+    """Entrywise logarithm of a positive proximity matrix.
+
+    Parameters
+    ----------
+    K : array-like of shape (n, n)
+        Strictly positive entries (a connected graph's Walk, Forest, Heat or
+        Communicability kernel).
+    name : str, default="K"
+        Name used in error messages.
+
+    Returns
+    -------
+    log_K : ndarray of shape (n, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import log_transform
+    >>> log_transform(np.array([[1.0, np.e], [np.e, 1.0]]))
+    array([[0., 1.],
+           [1., 0.]])
+    """
+    K = np.asarray(K, dtype=np.float64)
+    if not np.all(K > 0):
+        bad = int(np.count_nonzero(~(K > 0)))
+        raise ValueError(
+            f"{name} has {bad} entries that are not strictly positive; the "
+            "logarithmic transform needs a positive proximity (a connected graph, "
+            "a parameter inside its valid range). Compute log-families with "
+            "NodeKernels, which works in log space and avoids underflow."
+        )
+    return np.log(K)
+
+
+def kernel_to_distance(K):
+    """Distance ``d_ij = (K_ii + K_jj - K_ij - K_ji) / 2`` of a proximity matrix.
+
+    For a positive semidefinite ``K`` this is half the squared feature-space
+    distance; for the logarithmic kernels of a connected graph it is Chebotarev's
+    walk / logarithmic-forest / ... distance (cutpoint additive).
+
+    Parameters
+    ----------
+    K : array-like of shape (n, n)
+
+    Returns
+    -------
+    D : ndarray of shape (n, n)
+        Symmetric, zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import kernel_to_distance
+    >>> kernel_to_distance(np.array([[2.0, 1.0], [1.0, 4.0]]))
+    array([[0., 2.],
+           [2., 0.]])
+    """
+    K = np.asarray(K, dtype=np.float64)
+    if K.ndim != 2 or K.shape[0] != K.shape[1]:
+        raise ValueError(f"K must be a square matrix, got shape {K.shape}.")
+    h = np.diagonal(K)
+    D = 0.5 * ((h[:, None] + h[None, :]) - K - K.T)
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def distance_to_kernel(D):
+    """Kernel ``K = -1/2 H D H`` of a distance matrix (double centring).
+
+    ``H = I - 11^T / n``. For a Euclidean-squared ``D`` this is the Gram matrix
+    of centred points (classical multidimensional scaling).
+
+    Parameters
+    ----------
+    D : array-like of shape (n, n)
+
+    Returns
+    -------
+    K : ndarray of shape (n, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import distance_to_kernel
+    >>> distance_to_kernel(np.array([[0.0, 4.0], [4.0, 0.0]]))
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    D = np.asarray(D, dtype=np.float64)
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(f"D must be a square matrix, got shape {D.shape}.")
+    if not np.all(np.isfinite(D)):
+        raise ValueError("D has NaN or infinite entries (a disconnected graph?).")
+    row = D.mean(axis=1)
+    col = D.mean(axis=0)
+    return -0.5 * (D - row[:, None] - col[None, :] + D.mean())
+
+
+def _sigmoid(x):
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
+
+
+# ------------------------------------------------------------ the cache
+class NodeKernels:
+    """Every node kernel and distance of one graph, from one decomposition each.
+
+    The eigendecompositions of ``A``, ``L``, ``L_n`` (and the pseudo-inverse of
+    ``L``, the shortest paths, the RSP costs) are computed on first use and
+    reused for every family and parameter value, so a grid of ``p`` values costs
+    one ``O(n^3)`` decomposition plus ``p`` products of ``O(n^3)`` with a small
+    constant, instead of ``p`` inverses or matrix exponentials. See the module
+    documentation for the families and their parameter maps.
+
+    Parameters
+    ----------
+    graph : array-like, sparse matrix or networkx.Graph of shape (n, n)
+        Symmetric non-negative adjacency matrix (see
+        :func:`kernlearn.graph.check_adjacency`).
+    self_loops : {"keep", "remove", "error"}, default="keep"
+        Treatment of self-loops (they count in ``A``, cancel in ``L``).
+
+    Attributes
+    ----------
+    adjacency : ndarray of shape (n, n)
+    n_nodes : int
+    spectral_radius : float
+        ``rho(A)``, the bound of pWalk's parameter.
+
+    References
+    ----------
+    .. [1] V. Ivashkin and P. Chebotarev, "Do logarithmic proximity measures
+       outperform plain ones in graph clustering?", Models, Algorithms, and
+       Technologies for Network Analysis, Springer, 2017 (arXiv:1605.01046).
+    .. [2] K. Avrachenkov, P. Chebotarev and D. Rubanov, "Similarities on graphs:
+       kernels versus proximity measures", European J. Combinatorics, 2019.
+    .. [3] P. Chebotarev, "A class of graph-geodetic distances generalizing the
+       shortest-path and the resistance distances", Discrete Applied Math., 2011.
+    .. [4] I. Kivimaki, M. Shimbo and M. Saerens, "Developments in the theory of
+       randomized shortest paths with a comparison of graph node distances",
+       Physica A, 2014.
+    .. [5] U. von Luxburg, A. Radl and M. Hein, "Getting lost in space: large
+       sample analysis of the commute distance", NeurIPS 2010.
+    .. [6] L. Yen, F. Fouss, C. Decaestecker, P. Francq and M. Saerens, "Graph
+       nodes clustering with the sigmoid commute-time kernel", Data & Knowledge
+       Engineering, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import NodeKernels
+    >>> P4 = np.diag([1.0, 1.0, 1.0], 1) + np.diag([1.0, 1.0, 1.0], -1)
+    >>> nk = NodeKernels(P4)
+    >>> nk.distance("CT").round(6)[0]  # resistance distances from node 1
+    array([0., 1., 2., 3.])
+    >>> nk.natural_parameter("pWalk", 0.5) * nk.spectral_radius
+    0.5
+    """
+
+    def __init__(self, graph, *, self_loops="keep"):
+        self.adjacency = check_adjacency(graph, self_loops=self_loops)
+        self.n_nodes = self.adjacency.shape[0]
+        self._cache = {}
+        self._connected = None
+
+    # ---- operators ------------------------------------------------------
+    def _get(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def degrees(self):
+        return self.adjacency.sum(axis=1)
+
+    def _laplacian(self):
+        A = self.adjacency
+        L = -A.copy()
+        np.fill_diagonal(L, A.sum(axis=1) - np.diagonal(A))
+        return L
+
+    def _sym_walk(self):
+        """``S = D^{-1/2} A D^{-1/2}`` (similar to ``P``) and ``d^{1/2}``."""
+        d = self.degrees
+        if np.any(d <= 0):
+            raise ValueError(
+                f"graph has {int(np.sum(d <= 0))} isolated nodes; the random walk "
+                "P = D^-1 A (PPR, ModifPPR, HeatPR, normalised Heat, SCCT, RSP, "
+                "FE) is undefined there. Remove isolated nodes first."
+            )
+        r = np.sqrt(d)
+        return self.adjacency / r[:, None] / r[None, :], r
+
+    def _eig(self, op):
+        def compute():
+            if op == "A":
+                M = self.adjacency
+            elif op == "L":
+                M = self._laplacian()
+            elif op == "S":
+                M = self._sym_walk()[0]
+            else:  # pragma: no cover - internal
+                raise KeyError(op)
+            w, V = np.linalg.eigh(M)
+            return w, V
+
+        return self._get(("eig", op), compute)
+
+    @property
+    def spectral_radius(self):
+        w, _ = self._eig("A")
+        return float(max(abs(w[0]), abs(w[-1])))
+
+    def _check_connected(self, family):
+        if self._connected is None:
+            try:
+                require_connected(self.adjacency, family)
+                self._connected = True
+            except ValueError:
+                self._connected = False
+        if not self._connected:
+            require_connected(self.adjacency, family)
+
+    # ---- parameters ----------------------------------------------------
+    def natural_parameter(self, family, a):
+        """Natural parameter ``t`` (or ``beta``) of a normalised ``a``.
+
+        Parameters
+        ----------
+        family : str
+            One of :data:`FAMILIES` with a parameter.
+        a : float
+            Normalised parameter in ``(0, 1)`` (``[0, 1]`` for SP-CT).
+
+        Returns
+        -------
+        t : float
+        """
+        fam = _family(family)
+        if fam.scaler is None:
+            raise ValueError(f"family {family!r} has no parameter.")
+        a = float(a)
+        lo_closed = fam.name == "SP-CT"
+        if not (0.0 <= a <= 1.0) or (not lo_closed and not 0.0 < a < 1.0):
+            rng = "[0, 1]" if lo_closed else "(0, 1)"
+            raise ValueError(
+                f"the normalised parameter of {family!r} must lie in {rng}, got "
+                f"{a!r}; pass natural=True to give the natural parameter instead."
+            )
+        if fam.scaler == "rho":
+            return a / self.spectral_radius
+        if fam.scaler == "fraction":
+            return a / (2.0 * (1.0 - a))
+        if fam.scaler == "reversed":
+            return (1.0 - a) / a
+        return a
+
+    def _natural(self, family, param, natural):
+        fam = _family(family)
+        if fam.scaler is None:
+            if param is not None:
+                raise ValueError(f"family {family!r} takes no parameter; pass None.")
+            return None
+        if param is None:
+            raise ValueError(f"family {family!r} needs a parameter.")
+        if not natural:
+            return self.natural_parameter(family, param)
+        t = float(param)
+        if not math.isfinite(t) or t <= 0 and family != "SP-CT":
+            raise ValueError(
+                f"the natural parameter of {family!r} must be > 0, got {t}."
+            )
+        if fam.scaler == "rho" and t * self.spectral_radius >= 1.0:
+            raise ValueError(
+                f"pWalk/Walk need t < 1/rho(A) = {1 / self.spectral_radius:.6g}, got "
+                f"{t}; the series (I - tA)^-1 = sum (tA)^k diverges beyond it."
+            )
+        if fam.scaler == "linear" and family != "SP-CT" and t >= 1.0:
+            raise ValueError(f"{family!r} needs t < 1, got {t}.")
+        if family == "SP-CT" and not 0.0 <= t <= 1.0:
+            raise ValueError(f"SP-CT's mixing weight must lie in [0, 1], got {t}.")
+        return t
+
+    # ---- spectral evaluation ---------------------------------------------
+    def _spectral(self, base, t):
+        """``(op, g)``: the kernel of ``base`` is ``V diag(g) V^T`` on ``op``."""
+        if base == "pWalk":
+            w, _ = self._eig("A")
+            return "A", 1.0 / (1.0 - t * w)
+        if base == "Comm":
+            w, _ = self._eig("A")
+            return "A", t * w  # log of the spectral function
+        if base == "For":
+            w, _ = self._eig("L")
+            return "L", 1.0 / (1.0 + t * np.maximum(w, 0.0))
+        if base == "Heat":
+            w, _ = self._eig("L")
+            return "L", -t * np.maximum(w, 0.0)
+        if base == "NHeat":
+            w, _ = self._eig("S")
+            return "S", -t * (1.0 - w)
+        if base in ("PPR", "ModifPPR"):
+            w, _ = self._eig("S")
+            return "S", 1.0 / (1.0 - t * w)
+        if base == "HeatPR":
+            w, _ = self._eig("S")
+            return "S", -t * (1.0 - w)
+        raise KeyError(base)  # pragma: no cover
+
+    _LOG_SPECTRUM = ("Comm", "Heat", "NHeat", "HeatPR")
+
+    def _outer_scaling(self, base):
+        """``(left, right)`` log-scalings with ``K = diag(e^l) K_sym diag(e^r)``."""
+        if base in ("PPR", "HeatPR"):
+            r = np.log(self._sym_walk()[1])
+            return -r, r
+        if base == "ModifPPR":
+            r = np.log(self._sym_walk()[1])
+            return -r, -r
+        return None
+
+    def _log_sym(self, base, t):
+        """``log`` of the symmetric core of ``base`` at ``t``, accurate entrywise."""
+        op, g = self._spectral(base, t)
+        _, V = self._eig(op)
+        if base in self._LOG_SPECTRUM:
+            shift = g.max()
+            core = (V * np.exp(g - shift)) @ V.T
+        else:
+            shift = math.log(np.abs(g).max())
+            core = (V * (g / math.exp(shift))) @ V.T
+        # eigen path error ~ n eps relative to the largest entry (1 here)
+        if core.min() > 1e8 * self.n_nodes * _EPS:
+            return np.log(core) + shift
+        return self._log_sym_accurate(base, t)
+
+    def _log_sym_accurate(self, base, t):
+        """Recompute through non-negative matrix products (:mod:`._positive`)."""
+        A = self.adjacency
+        n = self.n_nodes
+        if base == "Comm":
+            return log_expm_nonneg(t * A)
+        if base in ("Heat", "NHeat", "HeatPR"):
+            M = (
+                -self._laplacian()
+                if base == "Heat"
+                else self._sym_walk()[0] - np.eye(n)
+            )
+            c = float(-np.diagonal(M).min())
+            B = t * (M + c * np.eye(n))
+            np.fill_diagonal(B, np.maximum(np.diagonal(B), 0.0))
+            return log_expm_nonneg(B) - t * c
+        if base == "pWalk":
+            return log_resolvent_nonneg(t * A)
+        if base == "For":
+            L = self._laplacian()
+            c = float(np.diagonal(L).max())
+            X = t * (c * np.eye(n) - L) / (1.0 + t * c)
+            np.fill_diagonal(X, np.maximum(np.diagonal(X), 0.0))
+            return log_resolvent_nonneg(X) - math.log1p(t * c)
+        if base in ("PPR", "ModifPPR"):
+            return log_resolvent_nonneg(t * self._sym_walk()[0])
+        raise KeyError(base)  # pragma: no cover
+
+    def _plain(self, base, t):
+        op, g = self._spectral(base, t)
+        _, V = self._eig(op)
+        if base in self._LOG_SPECTRUM:
+            if g.max() > 700.0:
+                raise OverflowError(
+                    f"{base} at t={t:.6g} exceeds the float64 range (largest "
+                    f"eigenvalue of the exponent {g.max():.4g} > 700); use the "
+                    f"logarithmic family log{base} (computed in log space) or a "
+                    "smaller parameter."
+                )
+            g = np.exp(g)
+        K = (V * g) @ V.T
+        sc = self._outer_scaling(base)
+        if sc is not None:
+            K = np.exp(sc[0])[:, None] * K * np.exp(sc[1])[None, :]
+        return K
+
+    def _log_kernel(self, base, t):
+        L = self._log_sym(base, t)
+        sc = self._outer_scaling(base)
+        if sc is not None:
+            L = L + sc[0][:, None] + sc[1][None, :]
+        if not np.all(np.isfinite(L)):
+            raise FloatingPointError(
+                f"log{base} at t={t:.6g}: some proximities underflow float64 "
+                "(nodes too far apart for so small a parameter); use a larger "
+                "parameter."
+            )
+        return L
+
+    # ---- commute time and friends -----------------------------------------
+    def _pinv_L(self):
+        def compute():
+            w, V = self._eig("L")
+            tol = w.max() * self.n_nodes * _EPS * 10
+            inv = np.where(w > tol, 1.0 / np.where(w > tol, w, 1.0), 0.0)
+            return (V * inv) @ V.T
+
+        return self._get("pinvL", compute)
+
+    def _cct(self):
+        def compute():
+            S, r = self._sym_walk()
+            w, V = self._eig("S")
+            # M = S - u u^T with u = d^(1/2) / sqrt(vol), S's top eigenvector
+            top = int(np.argmax(w))
+            keep = np.ones_like(w, dtype=bool)
+            keep[top] = False
+            lam = w[keep]
+            core = (V[:, keep] * (lam**2 / (1.0 - lam))) @ V[:, keep].T
+            K = core / r[:, None] / r[None, :]
+            K -= K.mean(axis=0)[None, :]
+            K -= K.mean(axis=1)[:, None]
+            return K
+
+        return self._get("cct", compute)
+
+    def _sp(self):
+        def compute():
+            A = self.adjacency.copy()
+            np.fill_diagonal(A, 0.0)
+            cost = np.zeros_like(A)
+            np.divide(1.0, A, out=cost, where=A > 0)
+            return shortest_path(cost, directed=False)
+
+        return self._get("sp", compute)
+
+    def _rsp_z(self, beta):
+        """``W`` and ``Z = (I - W)^{-1}``, ``W = P_ref o exp(-beta C)``."""
+        A = self.adjacency.copy()
+        np.fill_diagonal(A, 0.0)
+        d = A.sum(axis=1)
+        if np.any(d <= 0):
+            self._sym_walk()  # raises the isolated-node error
+        C = np.zeros_like(A)
+        np.divide(1.0, A, out=C, where=A > 0)
+        W = np.where(A > 0, (A / d[:, None]) * np.exp(-beta * C), 0.0)
+        Z = np.linalg.inv(np.eye(self.n_nodes) - W)
+        if Z.min() > 1e8 * self.n_nodes * _EPS * Z.max():
+            return W, C, Z
+        logZ = log_resolvent_nonneg(W)
+        if not np.all(np.isfinite(logZ)):
+            raise FloatingPointError(
+                f"RSP/FE at beta={beta:.6g}: the walk weights underflow float64; "
+                "use a smaller beta (a larger normalised parameter)."
+            )
+        return W, C, np.exp(logZ)
+
+    # ---- public --------------------------------------------------------------
+    def kernel(self, family, param=None, *, natural=False):
+        """Proximity matrix of a kernel family at one parameter value.
+
+        Parameters
+        ----------
+        family : str
+            A kernel family of :data:`FAMILIES` (for distance families use
+            :meth:`distance` or :meth:`clustering_kernel`).
+        param : float or None
+            Normalised parameter ``a`` in ``(0, 1)`` (the natural one when
+            ``natural=True``); ``None`` for CT.
+        natural : bool, default=False
+            Read ``param`` as the natural parameter ``t`` (or ``beta``).
+
+        Returns
+        -------
+        K : ndarray of shape (n_nodes, n_nodes)
+            For the logarithmic families, the entrywise log of the base kernel
+            (computed in log space).
+        """
+        fam = _family(family)
+        if fam.kind != "kernel":
+            raise ValueError(
+                f"{family!r} is a distance family; use distance() or "
+                "clustering_kernel()."
+            )
+        if fam.connected:
+            self._check_connected(family)
+        t = self._natural(family, param, natural)
+        if fam.base is not None:
+            return self._log_kernel(fam.base, t)
+        if family == "CT":
+            return self._pinv_L().copy()
+        if family == "SCT":
+            K = self._pinv_L()
+            return _sigmoid(t * K / max(K.std(), np.finfo(float).tiny))
+        if family == "SCCT":
+            K = self._cct()
+            return _sigmoid(t * K / max(K.std(), np.finfo(float).tiny))
+        return self._plain(family, t)
+
+    def distance(self, family, param=None, *, natural=False):
+        """Distance matrix of a family at one parameter value.
+
+        Kernel families give ``(K_ii + K_jj - K_ij - K_ji) / 2``
+        (:func:`kernel_to_distance`); CT gives the resistance distance (commute
+        time over the volume ``sum A``); SP, SP-CT, RSP and FE are distances
+        by definition.
+
+        Parameters
+        ----------
+        family, param, natural
+            As in :meth:`kernel`.
+
+        Returns
+        -------
+        D : ndarray of shape (n_nodes, n_nodes)
+        """
+        fam = _family(family)
+        if fam.kind == "kernel":
+            if family == "CT":
+                self._check_connected(family)
+                return 2.0 * kernel_to_distance(self._pinv_L())
+            return kernel_to_distance(self.kernel(family, param, natural=natural))
+        self._check_connected(family)
+        t = self._natural(family, param, natural)
+        if family == "SP":
+            return self._sp().copy()
+        if family == "SP-CT":
+            R = 2.0 * kernel_to_distance(self._pinv_L())
+            return (1.0 - t) * R + t * self._sp()
+        W, C, Z = self._rsp_z(t)
+        if family == "FE":
+            with np.errstate(divide="ignore"):
+                Phi = -np.log(Z / np.diagonal(Z)[None, :]) / t
+            D = 0.5 * (Phi + Phi.T)
+        else:
+            S = (Z @ (C * W) @ Z) / Z
+            Cbar = S - np.diagonal(S)[None, :]
+            D = 0.5 * (Cbar + Cbar.T)
+        np.fill_diagonal(D, 0.0)
+        return D
+
+    def clustering_kernel(self, family, param=None, *, natural=False):
+        """The similarity matrix that kernel clustering runs on.
+
+        Kernel families give their kernel symmetrised (``(K + K^T)/2``: PPR and
+        HeatPR are not symmetric), scaled so its largest entry is 1 for the plain
+        exponential families (kernel k-means is invariant to a positive factor),
+        and, for the logarithmic families, shifted by a constant (also
+        invariant). Distance families give ``-1/2 H D H``.
+
+        Parameters
+        ----------
+        family, param, natural
+            As in :meth:`kernel`.
+
+        Returns
+        -------
+        K : ndarray of shape (n_nodes, n_nodes)
+        """
+        fam = _family(family)
+        if fam.kind == "distance":
+            return distance_to_kernel(self.distance(family, param, natural=natural))
+        if fam.name in self._LOG_SPECTRUM:
+            t = self._natural(family, param, natural)
+            op, g = self._spectral(family, t)
+            _, V = self._eig(op)
+            K = (V * np.exp(g - g.max())) @ V.T
+            sc = self._outer_scaling(family)
+            if sc is not None:
+                K = np.exp(sc[0])[:, None] * K * np.exp(sc[1])[None, :]
+        else:
+            K = self.kernel(family, param, natural=natural)
+            if fam.base is not None:
+                K = K - K.max()
+        return 0.5 * (K + K.T)
+
+
+def node_kernel(graph, family, param=None, *, natural=False):
+    """Proximity matrix of one node-kernel family (one-off; see NodeKernels).
+
+    Parameters
+    ----------
+    graph : array-like, sparse matrix or networkx.Graph
+        Symmetric non-negative adjacency matrix.
+    family : str
+        One of the kernel families of :data:`FAMILIES`.
+    param : float or None
+        Normalised parameter in ``(0, 1)``, or the natural one with
+        ``natural=True``.
+    natural : bool, default=False
+
+    Returns
+    -------
+    K : ndarray of shape (n_nodes, n_nodes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import node_kernel
+    >>> A = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> node_kernel(A, "For", 1.0, natural=True)  # (I + L)^-1
+    array([[0.66666667, 0.33333333],
+           [0.33333333, 0.66666667]])
+    """
+    return NodeKernels(graph).kernel(family, param, natural=natural)
+
+
+def node_distance(graph, family, param=None, *, natural=False):
+    """Distance matrix of one family (one-off; see :class:`NodeKernels`).
+
+    Parameters
+    ----------
+    graph : array-like, sparse matrix or networkx.Graph
+    family : str
+        One of :data:`FAMILIES`.
+    param : float or None
+    natural : bool, default=False
+
+    Returns
+    -------
+    D : ndarray of shape (n_nodes, n_nodes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.graph import node_distance
+    >>> P3 = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    >>> node_distance(P3, "SP")
+    array([[0., 1., 2.],
+           [1., 0., 1.],
+           [2., 1., 0.]])
+    """
+    return NodeKernels(graph).distance(family, param, natural=natural)
