@@ -59,3 +59,21 @@ def test_bench_random_features_quick(tmp_path):
     for method in ("kernlearn RFF sorf", "sklearn RBFSampler", "sklearn Nystroem"):
         assert method in text
     assert "| FAIL |" not in text.split("## Checks")[1]
+
+
+# About 10 s on 2 cores (karate and dolphins, 6 grid values, 3 random graphs):
+# marked slow like the other benchmark smoke runs; needs the shipped graphs.
+@pytest.mark.slow
+def test_bench_graph_kernels_quick(tmp_path):
+    from kernlearn.datasets import get_data_home
+
+    try:
+        get_data_home()
+    except FileNotFoundError as exc:
+        pytest.skip(f"shipped data not found ({exc})")
+    out = tmp_path / "graph_kernels.md"
+    run_quick("benchmarks/bench_graph_kernels.py", out)
+    text = out.read_text(encoding="utf-8")
+    for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## 3."):
+        assert section in text
+    assert "logComm" in text and "label-free" in text

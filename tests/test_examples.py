@@ -84,3 +84,16 @@ def test_neural_kernels_quick(tmp_path):
     else:
         assert not out.exists()
         assert "matplotlib is not installed" in text
+
+
+# About 4 s on 2 cores (polbooks, 7 grid values, 3 restarts; an SBM graph without
+# the shipped data): not marked slow.
+def test_graph_clustering_quick(tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/graph_clustering.py", out, 600, cwd=tmp_path)
+    for pair in ("pWalk / Walk", "For / logFor", "Comm / logComm", "Heat / logHeat"):
+        assert pair in text
+    assert "Label-free choice (highest modularity)" in text
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+        assert "Figure saved" in text

@@ -141,7 +141,9 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
     modularity_ : float
         Newman modularity of ``labels_``.
     selection_results_ : dict of lists
-        ``{"family", "param", "modularity"}`` for every candidate tried.
+        ``{"family", "param", "modularity"}`` for every candidate tried (NaN
+        modularity for a grid value the family cannot represent in float64 on
+        this graph, e.g. RSP/FE at a very large ``beta``; it is skipped).
     n_features_in_ : int
         Number of nodes.
 
@@ -283,7 +285,18 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         results = {"family": [], "param": [], "modularity": []}
         best = None
         for fam, a in candidates:
-            K = nk.clustering_kernel(fam, a)
+            try:
+                K = nk.clustering_kernel(fam, a)
+            except (FloatingPointError, OverflowError) as exc:
+                if len(candidates) == 1:
+                    raise
+                # a grid value outside what float64 can represent on this graph
+                # (e.g. RSP/FE at a very large beta): skipped, and listed
+                logger.info("GraphNodeClustering skips %s(%s): %s", fam, a, exc)
+                results["family"].append(fam)
+                results["param"].append(a)
+                results["modularity"].append(float("nan"))
+                continue
             labels = self._cluster(K, A, rng)
             q = modularity(A, labels)
             results["family"].append(fam)
@@ -293,6 +306,11 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
                 logger.info("GraphNodeClustering %s(%s): modularity %.4f", fam, a, q)
             if best is None or q > best[3]:
                 best = (fam, a, labels, q)
+        if best is None:
+            raise ValueError(
+                "no candidate (family, param) could be computed on this graph; "
+                "see selection_results_ and choose parameters inside the ranges."
+            )
         fam, a, labels, q = best
         self.labels_ = np.asarray(labels)
         self.family_ = fam

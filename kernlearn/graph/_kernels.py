@@ -484,16 +484,35 @@ class NodeKernels:
             return -r, -r
         return None
 
-    def _log_sym(self, base, t):
-        """``log`` of the symmetric core of ``base`` at ``t``, accurate entrywise."""
+    def _core(self, base, t):
+        """``(C, log_scale)``: the symmetric core is ``C * exp(log_scale)``.
+
+        ``C = V diag(g / g_max) V^T`` with every ``g > 0`` (true of all the
+        spectral families inside their ranges), formed as ``W W^T`` with ``W = V
+        diag(sqrt(g / g_max))`` (a symmetric rank-k update, half a general
+        product). The last core of each base is kept, so a family and its log
+        version at the same parameter share one product.
+        """
+        key = ("core", base)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == t:
+            return hit[1], hit[2]
         op, g = self._spectral(base, t)
         _, V = self._eig(op)
         if base in self._LOG_SPECTRUM:
-            shift = g.max()
-            core = (V * np.exp(g - shift)) @ V.T
+            shift = float(g.max())
+            h = np.exp(g - shift)
         else:
-            shift = math.log(np.abs(g).max())
-            core = (V * (g / math.exp(shift))) @ V.T
+            shift = math.log(float(g.max()))
+            h = g / g.max()
+        W = V * np.sqrt(h)
+        C = W @ W.T
+        self._cache[key] = (t, C, shift)
+        return C, shift
+
+    def _log_sym(self, base, t):
+        """``log`` of the symmetric core of ``base`` at ``t``, accurate entrywise."""
+        core, shift = self._core(base, t)
         # eigen path error ~ n eps relative to the largest entry (1 here)
         if core.min() > 1e8 * self.n_nodes * _EPS:
             return np.log(core) + shift
@@ -503,8 +522,9 @@ class NodeKernels:
         """Recompute through non-negative matrix products (:mod:`._positive`)."""
         A = self.adjacency
         n = self.n_nodes
+        hops = self._hop_diameter()
         if base == "Comm":
-            return log_expm_nonneg(t * A)
+            return log_expm_nonneg(t * A, max_hops=hops)
         if base in ("Heat", "NHeat", "HeatPR"):
             M = (
                 -self._laplacian()
@@ -514,7 +534,7 @@ class NodeKernels:
             c = float(-np.diagonal(M).min())
             B = t * (M + c * np.eye(n))
             np.fill_diagonal(B, np.maximum(np.diagonal(B), 0.0))
-            return log_expm_nonneg(B) - t * c
+            return log_expm_nonneg(B, max_hops=hops) - t * c
         if base == "pWalk":
             return log_resolvent_nonneg(t * A)
         if base == "For":
@@ -527,19 +547,21 @@ class NodeKernels:
             return log_resolvent_nonneg(t * self._sym_walk()[0])
         raise KeyError(base)  # pragma: no cover
 
-    def _plain(self, base, t):
-        op, g = self._spectral(base, t)
-        _, V = self._eig(op)
-        if base in self._LOG_SPECTRUM:
-            if g.max() > 700.0:
+    def _plain(self, base, t, *, scaled=False):
+        """The kernel of ``base`` at ``t`` (divided by ``exp(log_scale)`` when
+        ``scaled``, which never overflows)."""
+        core, shift = self._core(base, t)
+        if scaled:
+            K = core.copy()
+        else:
+            if shift > 700.0:
                 raise OverflowError(
                     f"{base} at t={t:.6g} exceeds the float64 range (largest "
-                    f"eigenvalue of the exponent {g.max():.4g} > 700); use the "
+                    f"eigenvalue of the exponent {shift:.4g} > 700); use the "
                     f"logarithmic family log{base} (computed in log space) or a "
                     "smaller parameter."
                 )
-            g = np.exp(g)
-        K = (V * g) @ V.T
+            K = core * math.exp(shift)
         sc = self._outer_scaling(base)
         if sc is not None:
             K = np.exp(sc[0])[:, None] * K * np.exp(sc[1])[None, :]
@@ -585,6 +607,16 @@ class NodeKernels:
 
         return self._get("cct", compute)
 
+    def _hop_diameter(self):
+        """Largest hop count of a shortest path (breadth-first, unweighted)."""
+
+        def compute():
+            H = shortest_path(self.adjacency != 0, directed=False, unweighted=True)
+            finite = H[np.isfinite(H)]
+            return int(finite.max()) if finite.size else 1
+
+        return self._get("hops", compute)
+
     def _sp(self):
         def compute():
             A = self.adjacency.copy()
@@ -596,7 +628,18 @@ class NodeKernels:
         return self._get("sp", compute)
 
     def _rsp_z(self, beta):
-        """``W`` and ``Z = (I - W)^{-1}``, ``W = P_ref o exp(-beta C)``."""
+        """``W``, ``C`` and ``Z = (I - W)^{-1}``, ``W = P_ref o exp(-beta C)``.
+
+        The last ``beta`` is kept: RSP and FE at one ``beta`` share ``Z``.
+        """
+        hit = self._cache.get("rsp")
+        if hit is not None and hit[0] == beta:
+            return hit[1]
+        out = self._rsp_z_compute(beta)
+        self._cache["rsp"] = (beta, out)
+        return out
+
+    def _rsp_z_compute(self, beta):
         A = self.adjacency.copy()
         np.fill_diagonal(A, 0.0)
         d = A.sum(axis=1)
@@ -723,12 +766,7 @@ class NodeKernels:
             return distance_to_kernel(self.distance(family, param, natural=natural))
         if fam.name in self._LOG_SPECTRUM:
             t = self._natural(family, param, natural)
-            op, g = self._spectral(family, t)
-            _, V = self._eig(op)
-            K = (V * np.exp(g - g.max())) @ V.T
-            sc = self._outer_scaling(family)
-            if sc is not None:
-                K = np.exp(sc[0])[:, None] * K * np.exp(sc[1])[None, :]
+            K = self._plain(family, t, scaled=True)
         else:
             K = self.kernel(family, param, natural=natural)
             if fam.base is not None:

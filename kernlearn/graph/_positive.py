@@ -31,22 +31,26 @@ import numpy as np
 _EPS = np.finfo(np.float64).eps
 #: Order of the Taylor polynomial (with the scaling below the truncated tail of
 #: every entry is below eps relative; see log_expm_nonneg).
-_TAYLOR_ORDER = 18
+_TAYLOR_ORDER = 14
 
 
-def log_expm_nonneg(B):
+def log_expm_nonneg(B, *, max_hops=None):
     """``log expm(B)`` entrywise for a non-negative square matrix ``B``.
 
-    With ``2^s >= max(2 ||B||_1, n)``, ``X = B / 2^s`` has norm at most 1/2 and
-    every entry of ``expm(B) = (expm(X))^(2^s)`` is a sum over walks cut into
-    ``2^s`` segments of average length at most 1, so the order-18 Taylor
-    polynomial of ``expm(X)`` (all terms non-negative) leaves a relative tail
-    below ``eps`` in every entry. Zero entries (unreachable pairs) give ``-inf``.
+    With ``2^s >= max(4 ||B||_1, 2 h)`` (``h = max_hops``, the largest number of
+    edges on a shortest path of the graph of ``B``; ``n`` when not given),
+    ``X = B / 2^s`` has norm at most 1/4 and every entry of ``expm(B) =
+    (expm(X))^(2^s)`` is a sum over walks cut into ``2^s`` segments of average
+    length at most 1/2, so the order-14 Taylor polynomial of ``expm(X)`` (all
+    terms non-negative) leaves a relative tail below ``eps`` in every entry.
+    Zero entries (unreachable pairs) give ``-inf``.
 
     Parameters
     ----------
     B : ndarray of shape (n, n)
         Non-negative matrix.
+    max_hops : int, default=None
+        Hop diameter of ``B``'s graph (fewer squarings than the bound ``n``).
 
     Returns
     -------
@@ -55,7 +59,8 @@ def log_expm_nonneg(B):
     B = np.asarray(B, dtype=np.float64)
     n = B.shape[0]
     norm = float(np.abs(B).sum(axis=0).max())
-    s = max(0, math.ceil(math.log2(max(2.0 * norm, n, 1.0))))
+    hops = n if max_hops is None else max(int(max_hops), 1)
+    s = max(0, math.ceil(math.log2(max(4.0 * norm, 2.0 * hops, 1.0))))
     X = B / 2.0**s
     T = np.eye(n)
     term = np.eye(n)
