@@ -590,6 +590,10 @@ class NodeKernels:
 
         return self._get("pinvL", compute)
 
+    def _resistance(self):
+        """Resistance distance ``L+_ii + L+_jj - 2 L+_ij`` (cached: CT, SP-CT)."""
+        return self._get("resistance", lambda: 2.0 * kernel_to_distance(self._pinv_L()))
+
     def _cct(self):
         def compute():
             S, r = self._sym_walk()
@@ -722,15 +726,14 @@ class NodeKernels:
         if fam.kind == "kernel":
             if family == "CT":
                 self._check_connected(family)
-                return 2.0 * kernel_to_distance(self._pinv_L())
+                return self._resistance().copy()
             return kernel_to_distance(self.kernel(family, param, natural=natural))
         self._check_connected(family)
         t = self._natural(family, param, natural)
         if family == "SP":
             return self._sp().copy()
         if family == "SP-CT":
-            R = 2.0 * kernel_to_distance(self._pinv_L())
-            return (1.0 - t) * R + t * self._sp()
+            return (1.0 - t) * self._resistance() + t * self._sp()
         W, C, Z = self._rsp_z(t)
         if family == "FE":
             with np.errstate(divide="ignore"):
