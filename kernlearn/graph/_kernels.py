@@ -60,16 +60,34 @@ kernels from distances ``K = -1/2 H D H`` (double centring).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.sparse.csgraph import shortest_path
+from scipy.special import expit
 
+from ..utils._threaded import threaded_ufunc
 from ._input import check_adjacency, require_connected
-from ._positive import log_expm_nonneg, log_resolvent_nonneg
+from ._positive import (
+    log_expm_nonneg,
+    log_mmatrix_inverse,
+    log_resolvent_nonneg,
+    mmatrix_inverse,
+)
 
 _EPS = np.finfo(np.float64).eps
+#: Bases whose symmetric cores are the same spectral function of S.
+_SAME_CORE = {"ModifPPR": "PPR", "HeatPR": "NHeat"}
+#: Accuracy contracts of :class:`NodeKernels`.
+ACCURACY = ("entrywise", "normwise")
+#: Below ``_RESOLVE * n * eps`` of the largest entry the eigen path is not
+#: trusted to relative accuracy 1e-8 (its absolute error is ~ n eps).
+_RESOLVE = 1e8
+
+logger = logging.getLogger("kernlearn")
 
 
 @dataclass(frozen=True)
@@ -257,13 +275,15 @@ def distance_to_kernel(D):
     return -0.5 * (D - row[:, None] - col[None, :] + D.mean())
 
 
-def _sigmoid(x):
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    e = np.exp(x[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
+def _cholesky_ok(n, kappa):
+    """Whether Cholesky resolves an M-matrix inverse entrywise to 1/_RESOLVE."""
+    return 4.0 * n * _EPS * kappa * _RESOLVE <= 1.0
+
+
+def _sigmoid(x, scale=1.0):
+    """``1 / (1 + exp(-scale x))`` (scipy's stable ``expit``, in threads)."""
+    out = np.multiply(x, scale)
+    return threaded_ufunc(expit, out, out=out)
 
 
 # ------------------------------------------------------------ the cache
@@ -284,6 +304,19 @@ class NodeKernels:
         :func:`kernlearn.graph.check_adjacency`).
     self_loops : {"keep", "remove", "error"}, default="keep"
         Treatment of self-loops (they count in ``A``, cancel in ``L``).
+    accuracy : {"entrywise", "normwise"}, default="entrywise"
+        Contract of the logarithmic families (and FE, RSP). ``"entrywise"``:
+        every entry of ``log K`` to relative accuracy, however small ``K_ij``
+        is (the eigen path where it resolves every entry, else non-negative
+        matrix products; several matrix products per value on large graphs at
+        small parameters). ``"normwise"``: the eigen path only, accurate to
+        about ``n eps`` of the largest entry, as a per-parameter ``inv`` or
+        ``expm`` is; entries below that resolution, ``n eps ||K||_2``, are set
+        to it (their log is ``log(n eps ||K||_2)`` instead of ``-inf``, NaN or
+        noise), and their count is logged at debug level on the
+        ``"kernlearn"`` logger. For fast sweeps over large graphs where the
+        smallest proximities do not matter (``benchmarks/bench_graph_kernels.py``
+        times both).
 
     Attributes
     ----------
@@ -322,7 +355,14 @@ class NodeKernels:
     0.5
     """
 
-    def __init__(self, graph, *, self_loops="keep"):
+    def __init__(self, graph, *, self_loops="keep", accuracy="entrywise"):
+        if accuracy not in ACCURACY:
+            raise ValueError(
+                f"accuracy must be one of {ACCURACY}, got {accuracy!r}: "
+                "'entrywise' resolves every entry of the logarithmic kernels, "
+                "'normwise' stops at n*eps of the largest (faster)."
+            )
+        self.accuracy = accuracy
         self.adjacency = check_adjacency(graph, self_loops=self_loops)
         self.n_nodes = self.adjacency.shape[0]
         self._cache = {}
@@ -346,6 +386,9 @@ class NodeKernels:
 
     def _sym_walk(self):
         """``S = D^{-1/2} A D^{-1/2}`` (similar to ``P``) and ``d^{1/2}``."""
+        return self._get("sym_walk", self._sym_walk_compute)
+
+    def _sym_walk_compute(self):
         d = self.degrees
         if np.any(d <= 0):
             raise ValueError(
@@ -491,9 +534,11 @@ class NodeKernels:
         spectral families inside their ranges), formed as ``W W^T`` with ``W = V
         diag(sqrt(g / g_max))`` (a symmetric rank-k update, half a general
         product). The last core of each base is kept, so a family and its log
-        version at the same parameter share one product.
+        version at the same parameter share one product, and so do the bases
+        whose cores are the same function of ``S`` (PPR and ModifPPR differ
+        only in their outer scalings; so do NHeat and HeatPR).
         """
-        key = ("core", base)
+        key = ("core", _SAME_CORE.get(base, base))
         hit = self._cache.get(key)
         if hit is not None and hit[0] == t:
             return hit[1], hit[2]
@@ -505,7 +550,11 @@ class NodeKernels:
         else:
             shift = math.log(float(g.max()))
             h = g / g.max()
-        W = V * np.sqrt(h)
+        # terms below eps change no entry by more than eps (sum_k |V_ik V_jk|
+        # <= 1), far below the eigen path's n eps: at large t the exponential
+        # families keep a few eigenvectors only
+        keep = h > _EPS
+        W = V * np.sqrt(h) if keep.all() else V[:, keep] * np.sqrt(h[keep])
         C = W @ W.T
         self._cache[key] = (t, C, shift)
         return C, shift
@@ -514,9 +563,30 @@ class NodeKernels:
         """``log`` of the symmetric core of ``base`` at ``t``, accurate entrywise."""
         core, shift = self._core(base, t)
         # eigen path error ~ n eps relative to the largest entry (1 here)
-        if core.min() > 1e8 * self.n_nodes * _EPS:
-            return np.log(core) + shift
-        return self._log_sym_accurate(base, t)
+        if core.min() > _RESOLVE * self.n_nodes * _EPS:
+            out = threaded_ufunc(np.log, core)
+        elif self.accuracy == "normwise":
+            out = self._log_clamped(core, f"log{base} at t={t:.6g}")
+        else:
+            return self._log_sym_accurate(base, t)
+        out += shift
+        return out
+
+    def _log_clamped(self, core, what):
+        """``log max(core, n eps)`` for a core of largest entry 1 (normwise)."""
+        res = self.n_nodes * _EPS
+        if logger.isEnabledFor(logging.DEBUG):
+            n_low = int(np.count_nonzero(core < res))
+            if n_low:
+                logger.debug(
+                    "%s: %d entries below the eigen path's resolution n*eps = "
+                    "%.3g of the largest set to it (accuracy='normwise').",
+                    what,
+                    n_low,
+                    res,
+                )
+        out = threaded_ufunc(np.maximum, core, res)
+        return threaded_ufunc(np.log, out, out=out)
 
     def _log_sym_accurate(self, base, t):
         """Recompute through non-negative matrix products (:mod:`._positive`)."""
@@ -535,17 +605,30 @@ class NodeKernels:
             B = t * (M + c * np.eye(n))
             np.fill_diagonal(B, np.maximum(np.diagonal(B), 0.0))
             return log_expm_nonneg(B, max_hops=hops) - t * c
-        if base == "pWalk":
-            return log_resolvent_nonneg(t * A)
+        # resolvents: (I - X)^{-1} of a symmetric M-matrix by Cholesky when
+        # its a priori entrywise bound 4 n eps kappa is within 1 / _RESOLVE
+        # (see log_mmatrix_inverse), else the doubling product
         if base == "For":
             L = self._laplacian()
             c = float(np.diagonal(L).max())
+            if _cholesky_ok(n, 1.0 + t * c):
+                M = t * L
+                M[np.diag_indices(n)] += 1.0
+                return log_mmatrix_inverse(M)
             X = t * (c * np.eye(n) - L) / (1.0 + t * c)
             np.fill_diagonal(X, np.maximum(np.diagonal(X), 0.0))
             return log_resolvent_nonneg(X) - math.log1p(t * c)
-        if base in ("PPR", "ModifPPR"):
-            return log_resolvent_nonneg(t * self._sym_walk()[0])
-        raise KeyError(base)  # pragma: no cover
+        if base == "pWalk":
+            X, kappa = t * A, 1.0 / (1.0 - t * self.spectral_radius)
+        elif base in ("PPR", "ModifPPR"):
+            X, kappa = t * self._sym_walk()[0], 1.0 / (1.0 - t)
+        else:  # pragma: no cover
+            raise KeyError(base)
+        if _cholesky_ok(n, kappa):
+            M = -X
+            M[np.diag_indices(n)] += 1.0
+            return log_mmatrix_inverse(M)
+        return log_resolvent_nonneg(X)
 
     def _plain(self, base, t, *, scaled=False):
         """The kernel of ``base`` at ``t`` (divided by ``exp(log_scale)`` when
@@ -564,15 +647,17 @@ class NodeKernels:
             K = core * math.exp(shift)
         sc = self._outer_scaling(base)
         if sc is not None:
-            K = np.exp(sc[0])[:, None] * K * np.exp(sc[1])[None, :]
+            K *= np.exp(sc[0])[:, None]
+            K *= np.exp(sc[1])[None, :]
         return K
 
     def _log_kernel(self, base, t):
         L = self._log_sym(base, t)
         sc = self._outer_scaling(base)
         if sc is not None:
-            L = L + sc[0][:, None] + sc[1][None, :]
-        if not np.all(np.isfinite(L)):
+            L += sc[0][:, None]
+            L += sc[1][None, :]
+        if not (math.isfinite(L.min()) and math.isfinite(L.max())):
             raise FloatingPointError(
                 f"log{base} at t={t:.6g}: some proximities underflow float64 "
                 "(nodes too far apart for so small a parameter); use a larger "
@@ -631,6 +716,40 @@ class NodeKernels:
 
         return self._get("sp", compute)
 
+    def _log_walk_resolvent(self, tau):
+        """``log Z_s``, ``Z_s = (I - tau S)^{-1}``, for RSP and FE.
+
+        Every entry of it matters (FE is ``-log Z / beta``, ~ the hop count at
+        large ``beta``), so in both accuracy modes it is never clamped: the
+        eigen path when that resolves every entry, else the entrywise-accurate
+        path (a Cholesky inverse of the M-matrix ``I - tau S``, see
+        :func:`~kernlearn.graph._positive.log_mmatrix_inverse`). Sets
+        ``_walk_resolved`` to whether the eigen path was used.
+        """
+        hit = self._cache.get("walk")
+        if hit is None or hit[0] != tau:
+            n = self.n_nodes
+            tol = _RESOLVE * n * _EPS
+            resolved, Z = False, None
+            # the pair at hop distance h has core entry <= tau^h (|S^k_ij| <=
+            # 1): below the tolerance the eigen path cannot resolve it
+            if tau ** self._hop_diameter() > tol:
+                core, shift = self._core("PPR", tau)
+                resolved = bool(core.min() > tol)
+            if resolved:
+                out = threaded_ufunc(np.log, core)
+                out += shift
+            elif _cholesky_ok(n, 1.0 / (1.0 - tau)):
+                Z = mmatrix_inverse(np.eye(n) - tau * self._sym_walk()[0])
+                with np.errstate(divide="ignore"):
+                    out = threaded_ufunc(np.log, Z)
+            else:
+                out = self._log_sym_accurate("PPR", tau)
+            # the last tau is kept: RSP and FE at one beta share it
+            hit = self._cache["walk"] = (tau, out, Z, resolved)
+        self._walk_resolved = hit[3]
+        return hit[1], hit[2]
+
     def _rsp_z(self, beta):
         """``W``, ``C`` and ``Z = (I - W)^{-1}``, ``W = P_ref o exp(-beta C)``.
 
@@ -653,8 +772,10 @@ class NodeKernels:
         np.divide(1.0, A, out=C, where=A > 0)
         W = np.where(A > 0, (A / d[:, None]) * np.exp(-beta * C), 0.0)
         Z = np.linalg.inv(np.eye(self.n_nodes) - W)
-        if Z.min() > 1e8 * self.n_nodes * _EPS * Z.max():
+        if Z.min() > _RESOLVE * self.n_nodes * _EPS * Z.max():
             return W, C, Z
+        if self.accuracy == "normwise":
+            return W, C, np.maximum(Z, self.n_nodes * _EPS * Z.max())
         logZ = log_resolvent_nonneg(W)
         if not np.all(np.isfinite(logZ)):
             raise FloatingPointError(
@@ -697,12 +818,10 @@ class NodeKernels:
             return self._log_kernel(fam.base, t)
         if family == "CT":
             return self._pinv_L().copy()
-        if family == "SCT":
-            K = self._pinv_L()
-            return _sigmoid(t * K / max(K.std(), np.finfo(float).tiny))
-        if family == "SCCT":
-            K = self._cct()
-            return _sigmoid(t * K / max(K.std(), np.finfo(float).tiny))
+        if family in ("SCT", "SCCT"):
+            K = self._pinv_L() if family == "SCT" else self._cct()
+            sd = self._get(("std", family), lambda: max(K.std(), np.finfo(float).tiny))
+            return _sigmoid(K, t / sd)
         return self._plain(family, t)
 
     def distance(self, family, param=None, *, natural=False):
@@ -734,17 +853,80 @@ class NodeKernels:
             return self._sp().copy()
         if family == "SP-CT":
             return (1.0 - t) * self._resistance() + t * self._sp()
-        W, C, Z = self._rsp_z(t)
-        if family == "FE":
-            with np.errstate(divide="ignore"):
-                Phi = -np.log(Z / np.diagonal(Z)[None, :]) / t
-            D = 0.5 * (Phi + Phi.T)
-        else:
-            S = (Z @ (C * W) @ Z) / Z
-            Cbar = S - np.diagonal(S)[None, :]
-            D = 0.5 * (Cbar + Cbar.T)
+        D = self._rsp_fe(family, t)
         np.fill_diagonal(D, 0.0)
         return D
+
+    def _uniform_weight(self):
+        """The common edge weight when all edges weigh the same and there are
+        no self-loops (RSP and FE are then spectral), else ``None``."""
+
+        def compute():
+            A = self.adjacency
+            if np.any(np.diagonal(A) != 0):
+                return None
+            w = A[A > 0]
+            return float(w[0]) if w.size and np.all(w == w[0]) else None
+
+        return self._get("uniform", compute)
+
+    def _rsp_fe(self, family, beta):
+        """RSP or FE distance at ``beta`` (diagonal left to the caller).
+
+        With one edge weight ``w`` (cost ``1/w``) the walk weights are
+        ``W = tau P``, ``tau = exp(-beta / w)``, so ``Z = (I - W)^{-1}`` is the
+        PPR kernel at ``tau``: ``D^{-1/2} Z_s D^{1/2}`` with ``Z_s`` the
+        symmetric core, from the eigendecomposition of ``S`` shared with the
+        other random-walk families. The degree factors cancel in both
+        distances: FE is ``kernel_to_distance(log Z_s) / beta``, and RSP's
+        expected cost ``(Z (C o W) Z)_ij / Z_ij`` is ``(tau / w) (Z_s S
+        Z_s)_ij / (Z_s)_ij``. Other graphs invert ``I - W`` at each ``beta``.
+        """
+        w = self._uniform_weight()
+        if w is None:
+            W, C, Z = self._rsp_z(beta)
+            if family == "FE":
+                with np.errstate(divide="ignore"):
+                    Phi = -np.log(Z / np.diagonal(Z)[None, :]) / beta
+                return 0.5 * (Phi + Phi.T)
+            S = (Z @ (C * W) @ Z) / Z
+            Cbar = S - np.diagonal(S)[None, :]
+            return 0.5 * (Cbar + Cbar.T)
+        tau = math.exp(-beta / w)
+        logZ, Z = self._log_walk_resolvent(tau)
+        if not np.all(np.isfinite(logZ)):
+            raise FloatingPointError(
+                f"RSP/FE at beta={beta:.6g}: the walk weights underflow float64; "
+                "use a smaller beta (a larger normalised parameter)."
+            )
+        if family == "FE":
+            D = kernel_to_distance(logZ)
+            D /= beta
+            return D
+        if Z is None:
+            # largest entry <= 1 / (1 - tau): no overflow
+            Z = threaded_ufunc(np.exp, logZ)
+        # Z_s S Z_s = (Z_s^2 - Z_s) / tau (as S = (I - Z_s^-1) / tau), so
+        # off the diagonal R = ((Z_s^2)_ij / (Z_s)_ij - 1) / w: one symmetric
+        # product, and the subtraction loses at most a factor 2 (both are sums
+        # over walks of length >= 1, weighted k + 1 and k). The diagonal, where
+        # it would cancel, is sum_k (Z_s)_ik (S Z_s)_ik exactly.
+        S = self._get("S_csr", lambda: sparse.csr_array(self._sym_walk()[0]))
+        diag = np.einsum("ij,ij->i", Z, S @ Z) * (tau / w) / np.diagonal(Z)
+        R = Z @ Z.T
+        R /= Z
+        R -= 1.0
+        R /= w
+        np.fill_diagonal(R, diag)
+        if not np.all(np.isfinite(R)):
+            raise FloatingPointError(
+                f"RSP at beta={beta:.6g}: some walk weights underflow float64; "
+                "use a smaller beta (a larger normalised parameter)."
+            )
+        R -= np.diagonal(R)[None, :].copy()
+        R += R.T.copy()
+        R *= 0.5
+        return R
 
     def clustering_kernel(self, family, param=None, *, natural=False):
         """The similarity matrix that kernel clustering runs on.

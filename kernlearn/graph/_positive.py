@@ -16,7 +16,11 @@ Sec. 3.5: products of non-negative matrices have small componentwise error):
 - :func:`log_resolvent_nonneg` - ``log (I - X)^{-1}`` for ``X >= 0`` with
   spectral radius below 1 through the doubling product
   ``(I - X)^{-1} = prod_k (I + X^(2^k))``, stopped when the next factor changes
-  no entry by more than a relative ``eps``.
+  no entry by more than a relative ``eps``;
+- :func:`log_mmatrix_inverse` - the same for a *symmetric* ``X`` by one
+  Cholesky factorisation of the M-matrix ``I - X``, whose only cancellations
+  are in the pivots (a bound in ``kappa``, the ratio of the diagonal to the
+  diagonally dominant part, decides when it is enough).
 
 A Metzler matrix ``M`` (non-negative off the diagonal, e.g. ``-L``) is reduced
 to these by a diagonal shift: ``expm(tM) = exp(-tc) expm(t(M + cI))``.
@@ -27,8 +31,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import lapack
+
+from ..utils._threaded import threaded_ufunc
 
 _EPS = np.finfo(np.float64).eps
+#: Smallest normal float64: below it relative precision is lost.
+_TINY = np.finfo(np.float64).tiny
 #: Order of the Taylor polynomial (with the scaling below the truncated tail of
 #: every entry is below eps relative; see log_expm_nonneg).
 _TAYLOR_ORDER = 14
@@ -76,6 +85,7 @@ def log_expm_nonneg(B, *, max_hops=None):
         if top > 1e100:
             T /= top
             log_scale += math.log(top)
+    T[T < _TINY] = 0.0  # subnormal: relative precision lost
     with np.errstate(divide="ignore"):
         return np.log(T) + log_scale
 
@@ -108,6 +118,7 @@ def log_resolvent_nonneg(X, *, max_doublings=64):
         P = P @ P
         rest = S @ P
         if not np.any(rest > _EPS * S):
+            S[S < _TINY] = 0.0  # subnormal: relative precision lost
             with np.errstate(divide="ignore"):
                 return np.log(S)
         S += rest
@@ -118,3 +129,68 @@ def log_resolvent_nonneg(X, *, max_doublings=64):
         "iteration matrix is too close to 1 (the kernel parameter is at the edge "
         "of its valid range); use a smaller parameter."
     )
+
+
+def log_mmatrix_inverse(M):
+    """``log M^{-1}`` entrywise for a symmetric nonsingular M-matrix ``M``.
+
+    ``M = L L^T`` (Cholesky, LAPACK ``potrf``/``potri``). For an M-matrix the
+    factor has a positive diagonal and non-positive off-diagonal entries, so
+    ``L^{-1}`` and ``M^{-1} = L^{-T} L^{-1}`` are sums of non-negative terms:
+    only the pivots ``l_kk^2 = m_kk - sum_j l_kj^2`` can cancel. The backward
+    error ``|Delta M| <= gamma_n |L| |L^T|`` then changes each entry of the
+    inverse by at most ``gamma_n (4 (M^{-1} diag(l^2) M^{-1})_ij + M^{-1}_ij)``
+    (the cross terms are non-positive), i.e. a relative ``~ 4 n eps kappa``,
+    where ``kappa`` bounds ``(M^{-2})_ij m_kk / M^{-1}_ij``: ``1 / (1 - rho)``
+    for ``M = I - X`` scaled by its Perron vector (``rho`` the spectral radius
+    of ``X``), ``1 + t max(d)`` for ``I + t L``. The caller checks ``kappa``.
+    Unlike a general inverse, no entry is lost to cancellation however small
+    (checked against mpmath in tests/graph/test_kernels.py).
+
+    Parameters
+    ----------
+    M : ndarray of shape (n, n)
+        Symmetric, non-positive off the diagonal, positive definite.
+
+    Returns
+    -------
+    log_inv : ndarray of shape (n, n)
+        Zero entries of the inverse (a disconnected ``M``) give ``-inf``.
+    """
+    out = mmatrix_inverse(M)
+    with np.errstate(divide="ignore"):
+        return threaded_ufunc(np.log, out, out=out)
+
+
+def mmatrix_inverse(M):
+    """``M^{-1}`` of a symmetric nonsingular M-matrix, every entry to relative
+    accuracy (see :func:`log_mmatrix_inverse`); entries that underflow to the
+    subnormal range, where float64 loses relative precision, are returned as 0.
+
+    Parameters
+    ----------
+    M : ndarray of shape (n, n)
+
+    Returns
+    -------
+    inv : ndarray of shape (n, n)
+        Non-negative.
+    """
+    n = M.shape[0]
+    # M is symmetric: its transpose is the Fortran-ordered view LAPACK takes
+    # without a copy (the lower triangle of M.T is M's upper, the same numbers)
+    c, info = lapack.dpotrf(np.asarray(M, dtype=np.float64).T, lower=1)
+    if info == 0:
+        inv, info = lapack.dpotri(c, lower=1, overwrite_c=1)
+    if info != 0:
+        raise FloatingPointError(
+            "the Cholesky factorisation failed: the matrix is not a positive "
+            "definite M-matrix (the kernel parameter is outside its range)."
+        )
+    # potri fills the lower triangle (column-major): mirror it
+    out = inv.T.copy()
+    np.copyto(out, inv, where=np.tri(n, dtype=bool))
+    # no entry can be negative (sums of non-negative terms); subnormals have
+    # lost relative precision: both become exact zeros (-inf in log space)
+    out[out < _TINY] = 0.0
+    return out

@@ -479,3 +479,183 @@ def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="strictly positive"):
         log_transform(np.array([[1.0, 0.0], [0.0, 1.0]]))
     assert math.isclose(nk.natural_parameter("RSP", 0.25), 3.0)
+
+
+# ------------------------------------------------------- spectral RSP / FE
+@pytest.mark.parametrize("w", [1.0, 2.5])
+@pytest.mark.parametrize("family", ["RSP", "FE"])
+def test_rsp_fe_on_one_edge_weight_are_spectral_and_match_dense(family, w):
+    """One edge weight: W = exp(-beta/w) P, Z is the PPR kernel (no inverse)."""
+    A = small_graph(13, n=14, weighted=False) * w
+    # normwise resolves entries down to n eps of the largest only: at a = 0.1
+    # (tau = e^-9) the far entries of Z are below it (see the next test)
+    for accuracy, grid in (("entrywise", (0.1, 0.4, 0.8)), ("normwise", (0.4, 0.8))):
+        nk = NodeKernels(A, accuracy=accuracy)
+        for a in grid:
+            t = nk.natural_parameter(family, a)
+            ref = direct_distance(A, family, t)
+            got = nk.distance(family, a)
+            np.testing.assert_allclose(
+                got, ref, rtol=1e-8, atol=1e-10 * np.abs(ref).max()
+            )
+        assert "rsp" not in nk._cache and ("eig", "S") in nk._cache
+
+
+def test_rsp_fe_with_self_loops_take_the_general_path():
+    """Self-loops are not walked by RSP (the reference walk drops them)."""
+    A = small_graph(14, weighted=False)
+    B = A.copy()
+    np.fill_diagonal(B, 1.0)
+    nk = NodeKernels(B)
+    for fam in ("RSP", "FE"):
+        np.testing.assert_allclose(
+            nk.distance(fam, 0.5), direct_distance(A, fam, 1.0), rtol=1e-9
+        )
+    assert "rsp" in nk._cache
+
+
+@pytest.mark.parametrize("accuracy", ["entrywise", "normwise"])
+def test_fe_keeps_far_pairs_in_both_modes(accuracy):
+    """Path P30, beta = 12: Z's far entries ~ tau^d reach e^-350, far below
+    n eps of the largest. FE is -log Z / beta, so neither mode clamps it: the
+    M-matrix inverse resolves them (mpmath at 90 digits)."""
+    n, beta = 30, 12.0
+    A = path(n)
+    nk = NodeKernels(A, accuracy=accuracy)
+    got = nk.distance("FE", beta, natural=True)
+    assert not nk._walk_resolved  # the eigen path could not have done it
+    with mpmath.workdps(90):
+        P = mpmath.matrix((A / A.sum(1)[:, None]).tolist())
+        Z = (mpmath.eye(n) - mpmath.exp(-beta) * P) ** -1
+        Phi = [[-mpmath.log(Z[i, j] / Z[j, j]) / beta for j in range(n)]
+               for i in range(n)]  # fmt: skip
+        ref = np.array([[float((Phi[i][j] + Phi[j][i]) / 2) for j in range(n)]
+                        for i in range(n)])  # fmt: skip
+    assert float(mpmath.log(Z[0, n - 1])) < -300
+    np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-12)
+
+
+def broom(n_leaves=25, n_path=40):
+    """A star (hub 0) with a path hanging off it: hub degree >> 1 / t, so
+    I - tA is not diagonally dominant, and path ends are far apart."""
+    n = 1 + n_leaves + n_path
+    A = np.zeros((n, n))
+    for leaf in range(1, n_leaves + 1):
+        A[0, leaf] = A[leaf, 0] = 1.0
+    prev = 0
+    for v in range(n_leaves + 1, n):
+        A[prev, v] = A[v, prev] = 1.0
+        prev = v
+    return A
+
+
+def _mp_log_inverse(M, dps=40):
+    with mpmath.workdps(dps):
+        inv = mpmath.matrix(M.tolist()) ** -1
+        return np.array(
+            [[float(mpmath.log(inv[i, j])) for j in range(M.shape[0])]
+             for i in range(M.shape[0])]
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("family", "a"),
+    [("Walk", 0.3), ("Walk", 0.9), ("logFor", 0.02), ("logFor", 0.3),
+     ("logPPR", 0.2), ("logModifPPR", 0.6)],
+)  # fmt: skip
+def test_resolvent_logs_by_cholesky_match_mpmath(family, a, monkeypatch):
+    """The M-matrix Cholesky route (not the doubling) to 1e-12 on every entry."""
+    import kernlearn.graph._kernels as mod
+
+    calls = []
+    real = mod.log_mmatrix_inverse
+    monkeypatch.setattr(
+        mod, "log_mmatrix_inverse", lambda M: calls.append(1) or real(M)
+    )
+    A = broom()
+    n = A.shape[0]
+    nk = NodeKernels(A)
+    t = nk.natural_parameter(family, a)
+    got = nk.kernel(family, a)
+    d = A.sum(1)
+    if family == "Walk":
+        M = np.eye(n) - t * A
+    elif family == "logFor":
+        M = np.eye(n) + t * (np.diag(d) - A)
+    elif family == "logPPR":
+        M = np.eye(n) - t * A / d[:, None]
+    else:
+        M = np.diag(d) - t * A
+    ref = _mp_log_inverse(M)
+    assert ref.max() - ref.min() > 30  # entries far below eps of the largest
+    assert calls  # the eigen path could not resolve them
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_mmatrix_inverse_refuses_a_non_m_matrix():
+    from kernlearn.graph._positive import log_mmatrix_inverse
+
+    with pytest.raises(FloatingPointError, match="not a positive definite"):
+        log_mmatrix_inverse(np.eye(3) - 2.0 * path(3))
+
+
+# ------------------------------------------------------- accuracy modes
+def test_accuracy_must_be_known():
+    with pytest.raises(ValueError, match="accuracy must be one of"):
+        NodeKernels(path(4), accuracy="exact")
+
+
+def test_normwise_clamps_below_the_resolution_and_says_so(caplog):
+    """logHeat on P12 at t = 0.01 (entries to e^-68): the normwise contract."""
+    A = path(12)
+    L = np.diag(A.sum(1)) - A
+    ref = _mp_log_expm(-0.01 * L)
+    with caplog.at_level("DEBUG", logger="kernlearn"):
+        got = NodeKernels(A, accuracy="normwise").kernel("logHeat", 0.01, natural=True)
+    assert np.all(np.isfinite(got))
+    # the resolution is relative to ||K||_2 = 1 (Heat's largest eigenvalue)
+    floor = math.log(12 * np.finfo(float).eps)
+    resolved = ref > floor + 1.0
+    # resolved entries: ~ n eps of the largest, relative to each entry
+    err = np.abs(got - ref)[resolved]
+    assert err.max() < 1e-3 and np.median(err) < 1e-10
+    # the rest sit at the floor (ref.max() is the diagonal, exp(-0.01 * 1))
+    np.testing.assert_allclose(got[ref < floor - 1.0], floor, atol=1e-6)
+    assert "entries below the eigen path's resolution" in caplog.text
+
+
+@pytest.mark.parametrize("family", LOG_FAMILIES)
+def test_normwise_equals_entrywise_where_nothing_is_below_resolution(family):
+    """At a = 0.7 on a small dense-ish graph every entry is resolved."""
+    A = small_graph(15, n=10)
+    a = 0.7
+    np.testing.assert_array_equal(
+        NodeKernels(A, accuracy="normwise").kernel(family, a),
+        NodeKernels(A).kernel(family, a),
+    )
+
+
+def test_exponential_core_truncation_is_below_eps():
+    """At large t only a few eigenvectors survive; the result is unchanged."""
+    A = small_graph(16, n=30)
+    nk = NodeKernels(A)
+    t = 40.0
+    K = nk.kernel("Heat", t, natural=True)
+    L = np.diag(A.sum(1)) - A
+    np.testing.assert_allclose(K, expm(-t * L), atol=1e-13)
+    w = nk._eig("L")[0]
+    assert np.count_nonzero(np.exp(-t * (w - w.min())) > np.finfo(float).eps) < 30
+
+
+def test_bases_with_one_core_share_its_product(monkeypatch):
+    """PPR/ModifPPR and NHeat/HeatPR at one parameter: one product each pair."""
+    nk = NodeKernels(small_graph(17))
+    nk._eig("S")
+    calls = []
+    real = nk._spectral
+    monkeypatch.setattr(nk, "_spectral", lambda b, t: calls.append(b) or real(b, t))
+    for fam in ("PPR", "ModifPPR", "logPPR", "logModifPPR"):
+        nk.kernel(fam, 0.4)
+    for fam in ("NHeat", "HeatPR", "logNHeat", "logHeatPR"):
+        nk.kernel(fam, 0.4)
+    assert calls == ["PPR", "NHeat"]
