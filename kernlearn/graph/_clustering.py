@@ -124,6 +124,10 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         k-means objective) or the highest modularity.
     self_loops : {"keep", "remove", "error"}, default="keep"
         Treatment of self-loops (see :func:`kernlearn.graph.check_adjacency`).
+    accuracy : {"entrywise", "normwise"}, default="entrywise"
+        Accuracy of the logarithmic kernels (see :class:`NodeKernels`):
+        ``"normwise"`` is faster on large graphs at small parameters and
+        saturates proximities below ``n eps`` of the largest.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means runs.
     verbose : int, default=0
@@ -181,6 +185,7 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "best_run": [StrOptions({"inertia", "modularity"})],
         "self_loops": [StrOptions({"keep", "remove", "error"})],
+        "accuracy": [StrOptions({"entrywise", "normwise"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -196,6 +201,7 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         n_init=10,
         best_run="inertia",
         self_loops="keep",
+        accuracy="entrywise",
         random_state=None,
         verbose=0,
     ):
@@ -207,6 +213,7 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.best_run = best_run
         self.self_loops = self_loops
+        self.accuracy = accuracy
         self.random_state = random_state
         self.verbose = verbose
 
@@ -273,7 +280,7 @@ class GraphNodeClustering(ClusterMixin, BaseEstimator):
         self : GraphNodeClustering
         """
         X = _graph_input(self, X, reset=True)
-        nk = NodeKernels(X, self_loops=self.self_loops)
+        nk = NodeKernels(X, self_loops=self.self_loops, accuracy=self.accuracy)
         A = nk.adjacency
         if self.n_clusters > A.shape[0]:
             raise ValueError(

@@ -397,7 +397,10 @@ class NodeKernels:
                 "FE) is undefined there. Remove isolated nodes first."
             )
         r = np.sqrt(d)
-        return self.adjacency / r[:, None] / r[None, :], r
+        # u_i u_j == u_j u_i exactly: S is bitwise symmetric (the symmetric
+        # fast paths of _positive test for it)
+        u = 1.0 / r
+        return self.adjacency * np.outer(u, u), r
 
     def _eig(self, op):
         def compute():
@@ -568,7 +571,13 @@ class NodeKernels:
         elif self.accuracy == "normwise":
             out = self._log_clamped(core, f"log{base} at t={t:.6g}")
         else:
-            return self._log_sym_accurate(base, t)
+            # the last accurate result of a core is kept (logPPR and
+            # logModifPPR, logNHeat and logHeatPR share it); callers get a copy
+            key = ("log_accurate", _SAME_CORE.get(base, base))
+            hit = self._cache.get(key)
+            if hit is None or hit[0] != t:
+                hit = self._cache[key] = (t, self._log_sym_accurate(base, t))
+            return hit[1].copy()
         out += shift
         return out
 
@@ -594,7 +603,9 @@ class NodeKernels:
         n = self.n_nodes
         hops = self._hop_diameter()
         if base == "Comm":
-            return log_expm_nonneg(t * A, max_hops=hops)
+            return log_expm_nonneg(
+                t * A, max_hops=hops, spectral_radius=t * self.spectral_radius
+            )
         if base in ("Heat", "NHeat", "HeatPR"):
             M = (
                 -self._laplacian()
@@ -604,7 +615,9 @@ class NodeKernels:
             c = float(-np.diagonal(M).min())
             B = t * (M + c * np.eye(n))
             np.fill_diagonal(B, np.maximum(np.diagonal(B), 0.0))
-            return log_expm_nonneg(B, max_hops=hops) - t * c
+            # M's spectrum lies in [-2c, 0] with 0 attained (connected graph),
+            # so rho(M + c I) = c
+            return log_expm_nonneg(B, max_hops=hops, spectral_radius=t * c) - t * c
         # resolvents: (I - X)^{-1} of a symmetric M-matrix by Cholesky when
         # its a priori entrywise bound 4 n eps kappa is within 1 / _RESOLVE
         # (see log_mmatrix_inverse), else the doubling product

@@ -31,11 +31,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import sparse
 from scipy.linalg import lapack
 
 from ..utils._threaded import threaded_ufunc
 
 _EPS = np.finfo(np.float64).eps
+#: Below this fraction of non-zeros a sparse factor multiplies faster.
+_SPARSE_DENSITY = 0.1
 #: Smallest normal float64: below it relative precision is lost.
 _TINY = np.finfo(np.float64).tiny
 #: Order of the Taylor polynomial (with the scaling below the truncated tail of
@@ -43,7 +46,7 @@ _TINY = np.finfo(np.float64).tiny
 _TAYLOR_ORDER = 14
 
 
-def log_expm_nonneg(B, *, max_hops=None):
+def log_expm_nonneg(B, *, max_hops=None, spectral_radius=None):
     """``log expm(B)`` entrywise for a non-negative square matrix ``B``.
 
     With ``2^s >= max(4 ||B||_1, 2 h)`` (``h = max_hops``, the largest number of
@@ -52,7 +55,15 @@ def log_expm_nonneg(B, *, max_hops=None):
     (expm(X))^(2^s)`` is a sum over walks cut into ``2^s`` segments of average
     length at most 1/2, so the order-14 Taylor polynomial of ``expm(X)`` (all
     terms non-negative) leaves a relative tail below ``eps`` in every entry.
-    Zero entries (unreachable pairs) give ``-inf``.
+    For an irreducible ``B`` the spectral radius ``rho`` may replace
+    ``||B||_1``: with ``v > 0`` its Perron vector, ``Y = D_v^{-1} B D_v`` has
+    ``||Y||_1 = rho`` (for a symmetric ``B``) and every step here
+    (non-negative sums and products) computes the entries of the same
+    algorithm on ``Y`` scaled by ``v_i / v_j``, each to the same relative
+    accuracy, so the bound for ``Y`` holds for ``B``: a hub of degree ``d``
+    makes ``||B||_1`` up to ``sqrt(d)`` times ``rho`` (the normalised
+    adjacency), i.e. several squarings fewer. Zero entries (unreachable pairs)
+    give ``-inf``.
 
     Parameters
     ----------
@@ -60,6 +71,9 @@ def log_expm_nonneg(B, *, max_hops=None):
         Non-negative matrix.
     max_hops : int, default=None
         Hop diameter of ``B``'s graph (fewer squarings than the bound ``n``).
+    spectral_radius : float, default=None
+        ``rho(B)`` of a symmetric irreducible ``B`` (a connected graph), used
+        in place of ``||B||_1`` when smaller.
 
     Returns
     -------
@@ -68,18 +82,26 @@ def log_expm_nonneg(B, *, max_hops=None):
     B = np.asarray(B, dtype=np.float64)
     n = B.shape[0]
     norm = float(np.abs(B).sum(axis=0).max())
+    if spectral_radius is not None:
+        norm = min(norm, float(spectral_radius))
     hops = n if max_hops is None else max(int(max_hops), 1)
     s = max(0, math.ceil(math.log2(max(4.0 * norm, 2.0 * hops, 1.0))))
     X = B / 2.0**s
     T = np.eye(n)
+    # a symmetric B (every graph kernel here) keeps every power symmetric:
+    # X T = T X, so a sparse X multiplies from the left at O(nnz n), and each
+    # squaring is a symmetric rank-k update (half a general product)
+    symmetric = np.array_equal(B, B.T)
+    if symmetric and np.count_nonzero(B) < _SPARSE_DENSITY * n * n:
+        X = sparse.csr_array(X)
     term = np.eye(n)
     for k in range(1, _TAYLOR_ORDER + 1):
-        term = term @ X
+        term = X @ term if symmetric else term @ X
         term /= k
         T += term
     log_scale = 0.0
     for _ in range(s):
-        T = T @ T
+        T = T @ T.T if symmetric else T @ T
         log_scale *= 2.0
         top = T.max()
         if top > 1e100:

@@ -143,3 +143,15 @@ def test_errors_name_the_parameter(sbm):
         GraphNodeClustering(2, family="For", param=0.5, random_state=0).fit(D).labels_
     )
     assert adjusted_rand_score([0, 0, 0, 1, 1, 1], labels) == 1.0
+
+
+def test_normwise_accuracy_clusters_like_entrywise():
+    """A planted partition: the fast mode finds the same clusters."""
+    A, y = make_sbm_graph(120, 3, 0.3, 0.03, random_state=3)
+    kw = dict(family="logFor", param=0.3, random_state=0)
+    a = GraphNodeClustering(3, **kw).fit(A)
+    b = GraphNodeClustering(3, accuracy="normwise", **kw).fit(A)
+    assert adjusted_rand_score(y, a.labels_) == 1.0
+    assert adjusted_rand_score(a.labels_, b.labels_) == 1.0
+    with pytest.raises(ValueError, match="accuracy"):
+        GraphNodeClustering(3, accuracy="exact").fit(A)
