@@ -309,7 +309,7 @@ class KroneckerGaussianProcessRegressor(RegressorMixin, BaseEstimator):
                 mats[d] = dK[:, :, p]
                 data = float(np.sum(alpha * kron_mv(mats, alpha)))
                 diag = list(lams)
-                diag[d] = np.einsum("ij,ik,kj->j", Qs[d], dK[:, :, p], Qs[d])
+                diag[d] = np.sum(Qs[d] * (dK[:, :, p] @ Qs[d]), axis=0)
                 trace = float(np.sum(w * kron_diag(diag)))
                 if B is not None:
                     dKB = kron_mv(mats, B.reshape(lam.shape + (-1,)))

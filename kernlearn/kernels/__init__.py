@@ -10,6 +10,7 @@ of :mod:`kernlearn.backend`.
 from ._base import Gaussian, KernlearnKernelMixin, Product, RadialKernel, Sum
 from ._dot_product import Linear, Polynomial
 from ._registry import KERNELS, get_kernel
+from ._spectral import SpectralMixture
 from ._stationary import (
     Cauchy,
     Cosine,
@@ -37,6 +38,7 @@ __all__ = [
     "Product",
     "RadialKernel",
     "RationalQuadratic",
+    "SpectralMixture",
     "Sum",
     "Tophat",
     "Triangular",
