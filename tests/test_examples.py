@@ -3,6 +3,8 @@
 import importlib.util
 import re
 
+import pytest
+
 from ._scripts import run_quick
 
 
@@ -97,3 +99,18 @@ def test_graph_clustering_quick(tmp_path):
     if importlib.util.find_spec("matplotlib") is not None:
         assert out.is_file() and out.stat().st_size > 0
         assert "Figure saved" in text
+
+
+# About 20 s on 2 cores (16 x 32 grid, masked cells, L-BFGS over 9
+# hyperparameters): marked slow.
+@pytest.mark.slow
+def test_kronecker_gp_quick(tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/kronecker_gp.py", out, 600, cwd=tmp_path)
+    assert "on the kronecker path (masked cells)" in text
+    freq = float(text.split("daily component's frequency:")[1].split()[0])
+    assert abs(freq - 1.0) < 0.01  # cycles/day
+    rmse = float(text.split("RMSE")[1].split("\n")[2].split()[1])
+    assert rmse < 0.06  # observation noise sd is 0.1
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0

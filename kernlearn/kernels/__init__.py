@@ -10,7 +10,7 @@ of :mod:`kernlearn.backend`.
 from ._base import Gaussian, KernlearnKernelMixin, Product, RadialKernel, Sum
 from ._dot_product import Linear, Polynomial
 from ._registry import KERNELS, get_kernel
-from ._spectral import SpectralMixture
+from ._spectral import SpectralMixture, StudentTMixture
 from ._stationary import (
     Cauchy,
     Cosine,
@@ -39,6 +39,7 @@ __all__ = [
     "RadialKernel",
     "RationalQuadratic",
     "SpectralMixture",
+    "StudentTMixture",
     "Sum",
     "Tophat",
     "Triangular",

@@ -112,3 +112,46 @@ def test_pickle_theta_roundtrip_and_backend_blocks():
     np.testing.assert_allclose(kernel_matrix(k, X, Y, backend="numpy"), k(X, Y))
     w = np.arange(5.0)
     np.testing.assert_allclose(kernel_sum(k, X, Y, w, backend="numpy"), k(X, Y) @ w)
+
+
+# ------------------------------------------------------------ Student-t mixture
+def test_student_t_covariance_is_the_fourier_transform_of_its_spectrum():
+    """Heavy tails: the cosine transform on [0, inf) by QAWF (scipy quad)."""
+    from kernlearn.kernels import StudentTMixture
+
+    for nu in (1.0, 3.0, 7.5):
+        k = StudentTMixture(
+            weights=[1.0, 0.5], means=[0.8, 2.0], scales=[0.2, 0.4], nu=nu
+        )
+        assert quad(k.spectral_density, -np.inf, np.inf)[0] == pytest.approx(1.5)
+        for tau in (0.1, 0.45, 1.3):
+            ref = 2 * quad(k.spectral_density, 0, np.inf, weight="cos",
+                           wvar=2 * math.pi * tau)[0]  # fmt: skip
+            got = k(np.array([[tau]]), np.array([[0.0]]))[0, 0]
+            assert got == pytest.approx(ref, abs=1e-8)
+        assert k(np.zeros((1, 1)))[0, 0] == pytest.approx(1.5)
+    # nu -> inf: the Gaussian spectral mixture
+    X = np.linspace(0, 2, 9)[:, None]
+    big = StudentTMixture(weights=[1.0], means=[1.0], scales=[0.2], nu=4000.0)
+    np.testing.assert_allclose(
+        big(X), SpectralMixture(weights=[1.0], means=[1.0], scales=[0.2])(X), atol=2e-3
+    )
+
+
+def test_student_t_gradient_matches_finite_differences():
+    from kernlearn.kernels import StudentTMixture
+
+    k = StudentTMixture(
+        weights=[1.0, 0.4], means=[0.7, 2.5], scales=[0.15, 0.3], nu=2.5
+    )
+    X = np.random.default_rng(4).uniform(0, 3, size=(8, 1))
+    _, G = k(X, eval_gradient=True)
+    h = 1e-6
+    for i in range(6):
+        e = np.zeros(6)
+        e[i] = h
+        kp, km = k.clone_with_theta(k.theta + e), k.clone_with_theta(k.theta - e)
+        np.testing.assert_allclose(G[:, :, i], (kp(X) - km(X)) / (2 * h), atol=1e-7)
+    assert repr(k).startswith("StudentTMixture(") and "nu=2.5" in repr(k)
+    with pytest.raises(ValueError, match="nu must be positive"):
+        StudentTMixture(nu=0.0)(X)
