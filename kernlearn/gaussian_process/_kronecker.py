@@ -114,8 +114,9 @@ class KroneckerGaussianProcessRegressor(RegressorMixin, BaseEstimator):
         Centre and scale each target before fitting (undone in ``predict``).
     algorithm : {"auto", "kronecker", "dense"}, default="auto"
         ``"kronecker"`` needs the rows to be distinct cells of the grid they
-        span (missing cells allowed); ``"auto"`` takes it when it is cheaper
-        than the dense Cholesky formulas, which it uses otherwise.
+        span (missing cells allowed, within ``working_memory``); ``"auto"``
+        takes it when it is cheaper than the dense Cholesky formulas (a
+        complete grid always is), which it uses otherwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the restarts.
 
@@ -421,14 +422,15 @@ class KroneckerGaussianProcessRegressor(RegressorMixin, BaseEstimator):
             n_miss = n_cells - n
             budget = get_config()["working_memory"] * 2**20 / 8
             cost = (n_params + 1) * n_miss * n_cells * (sum(map(len, axes)) + n_miss)
-            if 3 * n_miss * n_cells <= budget and 4.0 * cost < float(n) ** 3:
+            cheaper = 4.0 * cost < float(n) ** 3 or self.algorithm == "kronecker"
+            if 3 * n_miss * n_cells <= budget and cheaper:
                 feasible = True
                 missing = np.setdiff1d(np.arange(n_cells), cells)
         if self.algorithm == "kronecker" and not feasible:
             why = (
                 "repeated points"
                 if not distinct
-                else "too many missing cells for the masked formulas"
+                else "too many missing cells for the masked formulas in working_memory"
             )
             raise ValueError(
                 f"algorithm='kronecker' cannot take these {n} rows ({why}: they "

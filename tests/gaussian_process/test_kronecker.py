@@ -207,6 +207,7 @@ def test_missing_cells_masked_formulas_equal_sklearn_on_observed(grid2d):
     keep = np.ones(len(X), bool)
     keep[[0, 3, 10, 11, 41]] = False
     ours, ref = _pair()
+    ours.set_params(algorithm="kronecker")  # "auto" takes dense at this size
     ours.fit(X[keep], y[keep])
     ref.fit(X[keep], y[keep])
     assert ours.algorithm_ == "kronecker" and "B" in ours._state
@@ -225,6 +226,19 @@ def test_missing_cells_masked_formulas_equal_sklearn_on_observed(grid2d):
     mo, so = ours.predict(X, return_std=True)
     np.testing.assert_allclose(mg.ravel(), mo, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sg.ravel(), so, rtol=1e-8, atol=1e-10)
+
+
+def test_auto_takes_the_masked_grid_path_when_it_is_cheaper():
+    X = grid_points(np.linspace(0, 1, 30), np.linspace(0, 2, 30))
+    y = np.sin(4 * X[:, 0]) * X[:, 1]
+    keep = np.ones(len(X), bool)
+    keep[[5, 77, 400, 401, 899]] = False
+    gp = KroneckerGaussianProcessRegressor(optimizer=None).fit(X[keep], y[keep])
+    assert gp.algorithm_ == "kronecker" and gp._data["missing"].tolist() == [
+        5, 77, 400, 401, 899,
+    ]  # fmt: skip
+    few = KroneckerGaussianProcessRegressor(optimizer=None).fit(X[:40], y[:40])
+    assert few.algorithm_ == "dense"  # spans a 2 x 30 grid, 20 cells missing
 
 
 def test_scattered_and_repeated_inputs_take_the_dense_path(grid2d):
