@@ -730,14 +730,15 @@ class NodeKernels:
         return self._get("sp", compute)
 
     def _log_walk_resolvent(self, tau):
-        """``log Z_s``, ``Z_s = (I - tau S)^{-1}``, for RSP and FE.
+        """``(log Z_s, Z_s or None)``, ``Z_s = (I - tau S)^{-1}``, for RSP and FE
+        (``Z_s`` itself when an inverse computed it, saving RSP an ``exp``).
 
         Every entry of it matters (FE is ``-log Z / beta``, ~ the hop count at
         large ``beta``), so in both accuracy modes it is never clamped: the
         eigen path when that resolves every entry, else the entrywise-accurate
         path (a Cholesky inverse of the M-matrix ``I - tau S``, see
-        :func:`~kernlearn.graph._positive.log_mmatrix_inverse`). Sets
-        ``_walk_resolved`` to whether the eigen path was used.
+        :func:`~kernlearn.graph._positive.log_mmatrix_inverse`). The last
+        ``tau`` is cached as ``(tau, log Z_s, Z_s or None, eigen path used)``.
         """
         hit = self._cache.get("walk")
         if hit is None or hit[0] != tau:
@@ -760,7 +761,6 @@ class NodeKernels:
                 out = self._log_sym_accurate("PPR", tau)
             # the last tau is kept: RSP and FE at one beta share it
             hit = self._cache["walk"] = (tau, out, Z, resolved)
-        self._walk_resolved = hit[3]
         return hit[1], hit[2]
 
     def _rsp_z(self, beta):

@@ -523,7 +523,7 @@ def test_fe_keeps_far_pairs_in_both_modes(accuracy):
     A = path(n)
     nk = NodeKernels(A, accuracy=accuracy)
     got = nk.distance("FE", beta, natural=True)
-    assert not nk._walk_resolved  # the eigen path could not have done it
+    assert not nk._cache["walk"][3]  # the eigen path could not have done it
     with mpmath.workdps(90):
         P = mpmath.matrix((A / A.sum(1)[:, None]).tolist())
         Z = (mpmath.eye(n) - mpmath.exp(-beta) * P) ** -1
