@@ -26,6 +26,7 @@ from scipy.special import gammaln
 from sklearn.gaussian_process import kernels as sk
 
 from ..backend._spec import _log_matern
+from ..utils._special import log_kv
 from ._base import KernlearnKernelMixin, _check_pair, _check_positive
 from ._stationary import _matern_s_dg
 
@@ -164,6 +165,125 @@ class SpectralMixture(KernlearnKernelMixin, sk.StationaryKernelMixin, sk.Kernel)
         a = -2.0 * math.pi**2 * (t[..., None] * s) ** 2
         env = np.exp(a)
         return env, lambda: 2.0 * a * env
+
+    def _profile(self, u, order):
+        """Envelope profile ``g(u)`` and its first ``order`` derivatives in
+        ``u`` (``envelope(t) = g((2 pi s t)^2)``), each of shape ``u.shape``."""
+        g = np.exp(-0.5 * u)
+        return [(-0.5) ** j * g for j in range(order + 1)]
+
+    def _profile_at_zero(self, j):
+        """``g^(j)(0)`` (``inf`` where it does not exist)."""
+        return (-0.5) ** j
+
+    def derivatives(self, x, y=None, order=2, eval_gradient=False):
+        """``d^p k(x, y) / dx^p`` for ``p = 0 .. order`` (1-D inputs).
+
+        The derivative matrices of the kernel in its first argument, as a
+        GP's conditional mean needs them for ``u^(p)(x) = k^(p)(x, X)
+        K^{-1} u(X)`` (GP-HM's derivatives of the solution, Fang et al. 2024).
+        Each component is ``w e(t) cos(b t)`` with ``b = 2 pi mu`` and the
+        envelope ``e(t) = g(c t^2)``, ``c = (2 pi s)^2``, so by the chain rule
+        ``e' = 2 c t g'``, ``e'' = 2 c g' + 4 c^2 t^2 g''``.
+
+        Parameters
+        ----------
+        x : array-like of shape (n,)
+        y : array-like of shape (m,), default=None (``y = x``)
+        order : {0, 1, 2}, default=2
+        eval_gradient : bool, default=False
+            Also return the gradients with respect to ``theta``.
+
+        Returns
+        -------
+        mats : list of ``order + 1`` ndarrays of shape (n, m)
+        grads : list of ``order + 1`` ndarrays of shape (n, m, n_dims)
+            Only with ``eval_gradient``; ``theta`` in the order of
+            :attr:`theta` (means, scales, weights; fixed ones left out).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kernlearn.kernels import SpectralMixture
+        >>> k = SpectralMixture(weights=[1.0], means=[1.0], scales=[0.05])
+        >>> K0, K1, K2 = k.derivatives(np.array([0.0, 0.3]))
+        >>> bool(np.allclose(K2[0, 0], -(2 * np.pi) ** 2 * (1 + 0.05**2)))
+        True
+        """
+        if order not in (0, 1, 2):
+            raise ValueError(f"order must be 0, 1 or 2, got {order!r}.")
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = x if y is None else np.asarray(y, dtype=np.float64).ravel()
+        w, mu, s = self._params()
+        t = (x[:, None] - y[None, :])[..., None]  # (n, m, 1)
+        c = (_TWO_PI * s) ** 2
+        b = _TWO_PI * mu
+        u = c * t * t
+        jmax = order + (1 if eval_gradient else 0)
+        g = self._profile(u, jmax)
+        zero = u == 0.0
+        uk = [np.ones_like(u), u, u * u]
+
+        def term(j, k):  # u^k g^(j)(u), with its limit at u = 0
+            out = uk[k] * g[j]
+            if np.any(zero):
+                lim = self._profile_at_zero(j) if k == 0 else 0.0
+                out = np.where(zero, lim, out)
+            return out
+
+        e = [term(0, 0)]
+        if order >= 1:
+            e.append(2.0 * c * t * term(1, 0))
+        if order >= 2:
+            e.append(2.0 * c * term(1, 0) + 4.0 * c * term(2, 1))
+        cos, sin = np.cos(b * t), np.sin(b * t)
+
+        def assemble(e):
+            out = [e[0] * cos]
+            if order >= 1:
+                out.append(e[1] * cos - b * e[0] * sin)
+            if order >= 2:
+                out.append(e[2] * cos - 2.0 * b * e[1] * sin - b * b * e[0] * cos)
+            return out
+
+        comps = assemble(e)  # per component, (n, m, Q)
+        mats = [np.einsum("q,ijq->ij", w, m_) for m_ in comps]
+        if not eval_gradient:
+            return mats
+        # d / dlog s: e -> E (c scales as s^2, u as c)
+        E = [2.0 * term(1, 1)]
+        if order >= 1:
+            E.append(4.0 * c * t * (term(1, 0) + term(2, 1)))
+        if order >= 2:
+            E.append(
+                4.0 * c * term(1, 0) + 20.0 * c * term(2, 1) + 8.0 * c * term(3, 2)
+            )
+        d_s = [w * m_ for m_ in assemble(E)]
+        # d / dlog mu = b d/db, with d cos(bt)/db = -t sin, d sin(bt)/db = t cos
+        bt = b * t
+        d_mu = [-e[0] * bt * sin]
+        if order >= 1:
+            d_mu.append(-e[1] * bt * sin - b * e[0] * sin - b * e[0] * bt * cos)
+        if order >= 2:
+            d_mu.append(
+                -e[2] * bt * sin
+                - 2.0 * b * e[1] * sin
+                - 2.0 * b * e[1] * bt * cos
+                - 2.0 * b * b * e[0] * cos
+                + b * b * e[0] * bt * sin
+            )
+        d_mu = [w * m_ for m_ in d_mu]
+        d_w = [w * m_ for m_ in comps]
+        parts = {"means": d_mu, "scales": d_s, "weights": d_w}
+        names = [hp.name for hp in self.hyperparameters if not hp.fixed]
+        n, m = t.shape[:2]
+        grads = [
+            np.concatenate([parts[nm][p] for nm in names], axis=2)
+            if names
+            else np.empty((n, m, 0))
+            for p in range(order + 1)
+        ]
+        return mats, grads
 
     def diag(self, X):
         """``k(x, x) = sum_q w_q`` for every row of ``X``.
@@ -317,6 +437,37 @@ class StudentTMixture(SpectralMixture):
         z = (_TWO_PI * t[..., None] * s) ** 2
         env = np.exp(_log_matern(n, z))
         return env, lambda: 2.0 * _matern_s_dg(n, z)
+
+    def _profile(self, u, order):
+        """Matern profile ``g(u)`` (``x = sqrt(2 n u)``, ``n = nu / 2``) and its
+        derivatives: ``g^(j)(u) = (-n)^j C x^(n-j) K_(n-j)(x)``, from
+        ``d/dx [x^m K_m(x)] = -x^m K_(m-1)(x)``, in log space."""
+        n = self._order()
+        x = np.sqrt(2.0 * n * u)
+        pos = x > 0
+        xp = x[pos]
+        logc = (1.0 - n) * math.log(2.0) - gammaln(n)
+        out = []
+        for j in range(order + 1):
+            m = n - j
+            g = np.zeros_like(u)
+            with np.errstate(under="ignore", over="ignore"):
+                g[pos] = np.exp(logc + m * np.log(xp) + log_kv(abs(m), xp))
+            out.append((-n) ** j * g)
+        return out
+
+    def _profile_at_zero(self, j):
+        n = self._order()
+        m = n - j
+        if m <= 0:
+            return math.inf
+        # x^m K_m(x) -> 2^(m-1) Gamma(m) as x -> 0
+        return (-n) ** j * math.exp(
+            (1.0 - n) * math.log(2.0)
+            - gammaln(n)
+            + (m - 1) * math.log(2.0)
+            + gammaln(m)
+        )
 
     def spectral_density(self, f):
         """The Student-t mixture spectral density ``S(f)``.
