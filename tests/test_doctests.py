@@ -28,6 +28,9 @@ MODULES = {
     "kernlearn.privacy._sketch": True,
     "kernlearn.gaussian_process._kron": True,
     "kernlearn.gaussian_process._kronecker": True,
+    "kernlearn.gaussian_process._operators": True,
+    "kernlearn.gaussian_process._pde": True,
+    "kernlearn.datasets._pde": True,
     "kernlearn.kernels._spectral": True,
     "kernlearn.utils._threaded": True,
 }
