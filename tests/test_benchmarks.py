@@ -79,12 +79,14 @@ def test_bench_graph_kernels_quick(tmp_path):
     assert "logComm" in text and "label-free" in text
 
 
-# A few seconds on 2 cores (grids of 256 to 576 points, dense models included).
+# A few seconds on 2 cores (grids of 256 to 576 points, dense models included;
+# the PDE part on small grids).
 @pytest.mark.slow
 def test_bench_kronecker_gp_quick(tmp_path):
     out = tmp_path / "kronecker_gp.md"
     run_quick("benchmarks/bench_kronecker_gp.py", out)
     text = out.read_text(encoding="utf-8")
-    for section in ("## Machine", "## Targets", "## 1."):
+    for section in ("## Machine", "## Targets", "## 1.", "## 2. PDE", "refinement"):
         assert section in text
     assert "| FAIL |" not in text and "24^2" in text
+    assert "poisson_2d_multi_scale | 60x60 | student_t | kronecker" in text

@@ -114,3 +114,18 @@ def test_kronecker_gp_quick(tmp_path):
     assert rmse < 0.06  # observation noise sd is 0.1
     if importlib.util.find_spec("matplotlib") is not None:
         assert out.is_file() and out.stat().st_size > 0
+
+
+# A few seconds on 2 cores (400 points in 1-D, a 100 x 100 grid in 2-D, fixed
+# hyperparameters): marked slow like the other example smoke runs.
+@pytest.mark.slow
+def test_gp_pde_solver_quick(tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/gp_pde_solver.py", out, 600, cwd=tmp_path)
+    for name in ("poisson_1d_high_freq", "poisson_2d_multi_scale"):
+        row = [ln for ln in text.splitlines() if ln.strip().startswith(name + " ")]
+        assert len(row) == 1, text
+        grid_err, off_err = (float(v) for v in row[0].split()[-2:])
+        assert grid_err < 1e-3 and off_err < 1e-3
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
