@@ -293,3 +293,49 @@ def test_bad_inputs_name_the_fix():
         GPPDESolver("allen_cahn", algorithm="kronecker").fit(q.X, q.y)
     with pytest.raises(ValueError, match="noise"):
         GPPDESolver(noise=-1.0).fit(p.X, p.y)
+
+
+def test_kronecker_3d():
+    a = np.linspace(0.0, 1.0, 24)
+    X = np.stack(np.meshgrid(a, a, a, indexing="ij"), -1).reshape(-1, 3)
+    core = np.sin(2 * np.pi * X[:, 0]) * np.sin(3 * np.pi * X[:, 1])
+    core = core * np.sin(np.pi * X[:, 2])
+    u = core + X[:, 0]
+    on_face = ((X == 0) | (X == 1)).any(axis=1)
+    y = np.where(on_face, u, -14 * np.pi**2 * core)
+    s = GPPDESolver().fit(X, y)
+    assert s.algorithm_ == "kronecker"
+    assert rel(s.grid_values_, u) < 1e-4
+    assert rel(s.predict(X), u) < 1e-3
+    Xt = np.random.default_rng(0).uniform(0, 1, (300, 3))
+    ut = np.sin(2 * np.pi * Xt[:, 0]) * np.sin(3 * np.pi * Xt[:, 1])
+    ut = ut * np.sin(np.pi * Xt[:, 2]) + Xt[:, 0]
+    assert rel(s.predict(Xt), ut) < 1e-3
+
+
+def test_interpolation_jitter_auto_beats_fixed_extremes():
+    p = make_pde_problem("poisson_2d_multi_scale", 60)
+    errs = {
+        j: rel(
+            GPPDESolver(interpolation_jitter=j, max_dense=100)
+            .fit(p.X, p.y)
+            .predict(p.X),
+            p.u,
+        )
+        for j in ("auto", 1e-14, 1e-3)
+    }
+    assert errs["auto"] < 1e-4
+    assert errs["auto"] < 0.1 * min(errs[1e-14], errs[1e-3])
+
+
+def test_learning_on_a_singular_collocation_warns_and_keeps_the_kernel():
+    from sklearn.exceptions import ConvergenceWarning
+
+    p = make_pde_problem("poisson_2d_multi_scale", 60)
+    plain = GPPDESolver(max_dense=100).fit(p.X, p.y)
+    with pytest.warns(ConvergenceWarning, match="learning_jitter"):
+        s = GPPDESolver(
+            optimizer="fmin_l_bfgs_b", max_dense=100, learning_jitter=1e-6
+        ).fit(p.X, p.y)
+    assert s.n_iter_ == 0
+    np.testing.assert_allclose(s.kernels_[0].theta, plain.kernels_[0].theta)
