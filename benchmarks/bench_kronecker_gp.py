@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import time
 import tracemalloc
@@ -211,7 +212,7 @@ def run_pde(args):
             n = 60 if "_2d_" in name else (100 if "multi" in name else None)
         for kernel in ("gaussian", "student_t"):
             main.append(_pde_run(name, n, kernel, optimizer=None))
-    for n in (60, 120) if args.quick else (100, 200, 400, 800):
+    for n in (40, 60) if args.quick else (40, 50, 70, 100, 200, 400, 800):
         refine.append(_pde_run("poisson_1d_multi_scale", n, "gaussian", optimizer=None))
     if not args.quick:
         learnt.append(
@@ -249,6 +250,10 @@ def pde_section(pde):
         _md_table(head, [row(r) for r in main]),
         "",
         "### Grid refinement: poisson_1d_multi_scale, Gaussian mixture",
+        "",
+        "The highest frequency is 15.9 cycles per unit (32 points at Nyquist): "
+        "the error falls steeply until the grid resolves it, then stays at the "
+        "few-1e-5 level of the kernel's fit, no longer limited by the grid.",
         "",
         _md_table(head, [row(r) for r in refine]),
         "",
@@ -299,6 +304,24 @@ def write_report(path, args, argv, rows, targets, checks, meta, pde=None):
             ["96^3 grid fitted on this machine",
              f"{r['N']:,} points: {_fmt_s(r['ours']['t'])} s, peak "
              f"{r['ours']['mem']:.0f} MiB", "PASS"]
+        )  # fmt: skip
+    # the PDE targets (Gaussian mixture, paper grids, final iterate)
+    pde_targets = {
+        "poisson_1d_high_freq": 1e-5,
+        "allen_cahn_1d_high_freq": 1e-5,
+        "poisson_1d_multi_scale": 1e-3,
+        "poisson_2d_high_freq": 1e-3,
+    }
+    for r in pde[0] if pde and not args.quick else []:
+        tol = pde_targets.get(r["name"])
+        if tol is None or r["kernel"] != "gaussian":
+            continue
+        limit = 600.0 if "_1d_" in r["name"] else math.inf
+        ok = r["err"] <= tol and r["t"] <= limit
+        target_rows.append(
+            [f"{r['name']} ({r['shape']}): rel. L2 <= {tol:g}"
+             + (" in < 10 min" if limit < math.inf else ""),
+             f"{r['err']:.2e} in {_fmt_s(r['t'])} s", "PASS" if ok else "FAIL"]
         )  # fmt: skip
     table = []
     for r in rows:

@@ -24,9 +24,11 @@ over ``U`` and the kernel hyperparameters. Here, given the hyperparameters,
   eigendecompositions of the per-axis operators in ``O(sum n_d^3 + N sum
   n_d)``, so a ``400 x 400`` grid takes well under a second.
 
-The hyperparameters then follow by L-BFGS on the profiled negative log joint,
-with analytic gradients: the envelope theorem on the dense path, one adjoint
-Sylvester solve on the Kronecker path.
+The kernel's components start at the peaks of the source term's periodogram
+(a second-order operator keeps the solution's frequencies). Its
+hyperparameters may then be learnt (``optimizer="fmin_l_bfgs_b"``) by L-BFGS
+on the profiled negative log joint, with analytic gradients: the envelope
+theorem on the dense path, one adjoint Sylvester solve on the Kronecker path.
 """
 
 from __future__ import annotations
@@ -141,9 +143,15 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
         Per axis, the faces carrying Dirichlet data, from ``("lower",
         "upper")``; ``None`` means every face. An advection problem with time
         as axis 0 has ``[("lower",), ("lower", "upper")]``.
-    optimizer : {"fmin_l_bfgs_b"} or None, default="fmin_l_bfgs_b"
-        Learns the kernel hyperparameters on the profiled log joint; ``None``
-        keeps them.
+    optimizer : {"fmin_l_bfgs_b"} or None, default=None
+        ``"fmin_l_bfgs_b"`` learns the kernel hyperparameters on the profiled
+        log joint (GP-HM's objective), with analytic gradients; ``None`` keeps
+        the periodogram kernel. Off by default: on the paper's benchmarks the
+        periodogram kernel already reaches errors of 1e-7 to 1e-5, while the
+        joint objective (whose ``log|K|`` term rewards near-singular
+        kernels) is not a reliable guide to accuracy: on the 1-D multi-scale
+        problem learning took the error from 4.4e-5 to 2.6e-5 in 50
+        iterations, on the 2-D multi-scale one (60 x 60) from 1.7e-6 to 1.1e-4.
     max_iter : int, default=100
         L-BFGS iterations.
     algorithm : {"auto", "dense", "kronecker"}, default="auto"
