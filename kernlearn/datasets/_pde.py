@@ -83,6 +83,22 @@ def _problem(name):
             paper_error=(6.5e-5, 6.5e-5),
             description="u_xx + u_yy = f on [0, 2 pi]^2, u = sin(100 x) sin(100 y)",
         ),
+        "allen_cahn_2d_high_freq": dict(
+            operator="allen_cahn",
+            domain=[(0.0, _TWO_PI), (0.0, _TWO_PI)],
+            n_points=400,
+            solution=lambda X: hf(X[:, 0]) * hf(X[:, 1]),
+            source=lambda X: (
+                hf2(X[:, 0]) * hf(X[:, 1])
+                + hf(X[:, 0]) * hf2(X[:, 1])
+                + hf(X[:, 0]) * hf(X[:, 1]) * ((hf(X[:, 0]) * hf(X[:, 1])) ** 2 - 1.0)
+            ),
+            paper_error=None,
+            description=(
+                "u_xx + u_yy + u (u^2 - 1) = f on [0, 2 pi]^2, "
+                "u = sin(100 x) sin(100 y)"
+            ),
+        ),
         "poisson_2d_multi_scale": dict(
             operator="poisson",
             domain=[(0.0, 1.0), (0.0, 1.0)],
@@ -107,6 +123,7 @@ PDE_PROBLEMS = (
     "allen_cahn_1d_high_freq",
     "poisson_1d_multi_scale",
     "poisson_2d_high_freq",
+    "allen_cahn_2d_high_freq",
     "poisson_2d_multi_scale",
 )
 
@@ -119,7 +136,8 @@ def make_pde_problem(name, n_points=None):
     name : str
         One of :data:`PDE_PROBLEMS`: ``"poisson_1d_high_freq"``,
         ``"allen_cahn_1d_high_freq"``, ``"poisson_1d_multi_scale"``,
-        ``"poisson_2d_high_freq"``, ``"poisson_2d_multi_scale"``.
+        ``"poisson_2d_high_freq"``, ``"allen_cahn_2d_high_freq"`` (ours: the
+        2-D high-frequency solution under Allen-Cahn), ``"poisson_2d_multi_scale"``.
     n_points : int, default=None
         Grid points per axis (at least 3); ``None`` takes the paper's.
 

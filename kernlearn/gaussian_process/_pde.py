@@ -18,11 +18,13 @@ over ``U`` and the kernel hyperparameters. Here, given the hyperparameters,
 - ``algorithm="dense"``: a ridge least-squares problem in the whitened values
   ``v = K^{-1/2} U`` (one stacked QR solve; Gauss-Newton steps of the same
   form for a nonlinear operator), exact for any ``tau``;
-- ``algorithm="kronecker"``: on a complete grid with a separable linear
-  operator, the ``tau -> 0`` limit, where the equation holds exactly at the
-  interior cells: a tensor Sylvester equation ``sum_d D_d U = F`` solved by
-  eigendecompositions of the per-axis operators in ``O(sum n_d^3 + N sum
-  n_d)``, so a ``400 x 400`` grid takes well under a second.
+- ``algorithm="kronecker"``: on a complete grid with a separable operator
+  (each term differentiates along one axis), the ``tau -> 0`` limit, where
+  the equation holds exactly at the interior cells: a tensor Sylvester
+  equation ``sum_d D_d U = F`` solved by eigendecompositions of the per-axis
+  operators in ``O(sum n_d^3 + N sum n_d)``, so a ``400 x 400`` grid takes
+  well under a second. A nonlinear term takes Newton steps, each by GMRES
+  preconditioned with that Sylvester solve.
 
 The kernel's components start at the peaks of the source term's periodogram
 (a second-order operator keeps the solution's frequencies). Its
@@ -41,6 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh, lstsq
 from scipy.optimize import minimize
+from scipy.sparse.linalg import LinearOperator, gmres
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process.kernels import Kernel
@@ -85,6 +88,37 @@ def _refine_peak(F, dx, i, pad=32):
     phase = np.exp(-2j * np.pi * np.outer(k, np.arange(n)) / m)
     power = (np.abs(phase @ F) ** 2).mean(axis=1)
     return float(freqs[k[np.argmax(power)]])
+
+
+def _gmres_solve(A, b, precond, atol=0.0, rtol=1e-10):
+    """``A x = b`` for tensors by GMRES, right-preconditioned by ``precond``
+    (an approximate inverse): solves ``A P z = b``, returns ``P z``."""
+    shape = b.shape
+    n = b.size
+
+    def mv(z):
+        return A(precond(z.reshape(shape))).ravel()
+
+    op = LinearOperator((n, n), matvec=mv, dtype=np.float64)
+    z, info = gmres(op, b.ravel(), rtol=rtol, atol=atol, restart=60, maxiter=20)
+    if info != 0:
+        warnings.warn(
+            "GMRES did not reach its tolerance in a Newton or adjoint solve; "
+            "the last iterate is used.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+    return precond(z.reshape(shape))
+
+
+def _shift(d_n, den):
+    """The mean of ``N'`` as a shift of the Sylvester preconditioner, unless
+    it brings a denominator near zero."""
+    c = float(np.mean(d_n))
+    scale = float(np.abs(den).max())
+    if float(np.abs(den + c).min()) <= 1e-10 * scale:
+        return 0.0
+    return c
 
 
 class GPPDESolver(RegressorMixin, BaseEstimator):
@@ -156,7 +190,7 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
         L-BFGS iterations.
     algorithm : {"auto", "dense", "kronecker"}, default="auto"
         ``"auto"`` takes ``"kronecker"`` for a complete grid of more than
-        ``max_dense`` points with a separable linear operator, else
+        ``max_dense`` points with a separable operator, else
         ``"dense"``.
     max_dense : int, default=1500
         Largest number of points the dense path takes.
@@ -425,11 +459,11 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
             grid_f = np.zeros(shape)
             grid_f.ravel()[cells] = np.where(boundary, 0.0, y)
         kernels = self._init_kernels(axes, grid_f)
-        separable = op.is_linear and op.is_separable
+        separable = op.is_separable
         if self.algorithm == "kronecker" and not (complete and separable):
             raise ValueError(
                 "algorithm='kronecker' needs a complete grid and a separable "
-                "linear operator; use algorithm='dense'."
+                "operator (no mixed derivatives); use algorithm='dense'."
             )
         if self.algorithm == "auto":
             use_kron = complete and separable and n > self.max_dense
@@ -439,7 +473,7 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"{n} points exceed max_dense={self.max_dense} and the problem "
                 "cannot take the Kronecker path (it needs a complete grid and a "
-                "separable linear operator); raise max_dense or change the grid."
+                "separable operator); raise max_dense or change the grid."
             )
         eps = [self.jitter * float(k.diag(np.zeros((1, 1)))[0]) for k in kernels]
         ctx = dict(
@@ -740,16 +774,31 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
             LUB += _mode(M[d][I[d], :], restrict_others(UB, d), d)
         rhs = grid_y[ix] - LUB
 
-        def sylvester(F, transpose=False):
+        def sylvester(F, transpose=False, shift=0.0):
+            # (L_II + shift I)^{-1} F, or its transpose
             G = F.astype(complex)
             for d in range(D):
                 G = _mode(V[d].T if transpose else Vinv[d], G, d)
-            G = G / den
+            G = G / (den + shift)
             for d in range(D):
                 G = _mode(Vinv[d].T if transpose else V[d], G, d)
             return G.real
 
         UI = sylvester(rhs)
+        shape_i = UI.shape
+        f_i = grid_y[ix]
+
+        M_II = [M[d][np.ix_(I[d], I[d])] for d in range(D)]
+
+        def apply_LII(Z, transpose=False):  # L_II (or its transpose) on a tensor
+            out = np.zeros(shape_i)
+            for d in range(D):
+                out += _mode(M_II[d].T if transpose else M_II[d], Z, d)
+            return out
+
+        d_n = None
+        if not op.is_linear:
+            UI, d_n = self._newton_krylov(UI, apply_LII, LUB, f_i, op, sylvester, den)
         U = UB.copy()
         U[ix] = UI
         alpha = kron_mv(Qs, kron_mv([Q.T for Q in Qs], U[..., None]) / _outer(lam_d))[
@@ -762,9 +811,9 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
         logdet = sum(N / len(lam) * np.log(lam).sum() for lam in lam_d)
         val = 0.5 * float(np.vdot(U, alpha)) + 0.5 * logdet
         # residual check at the interior cells
-        LU = np.zeros(UI.shape)
-        for d in range(D):
-            LU += _mode(M[d][I[d], :], restrict_others(U, d), d)
+        LU = apply_LII(UI) + LUB
+        if not op.is_linear:
+            LU = LU + op.nonlinearity(UI)
         f_rms = float(np.sqrt(np.mean(grid_y[ix] ** 2))) or 1.0
         state = dict(
             U=U.ravel()[cells],
@@ -774,7 +823,15 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
         )
         if not eval_gradient:
             return val, None, state
-        lam_adj = sylvester(alpha[ix], transpose=True)
+        if d_n is None:
+            lam_adj = sylvester(alpha[ix], transpose=True)
+        else:  # (L_II + diag N'(U))^T lam = alpha_I, preconditioned by L_II^-T
+            c = _shift(d_n, den)
+            lam_adj = _gmres_solve(
+                lambda z: apply_LII(z, transpose=True) + d_n * z,
+                alpha[ix],
+                lambda z: sylvester(z, transpose=True, shift=c),
+            )
         grads = []
         for d in range(D):
             mats, gK = dmats[d]
@@ -794,6 +851,39 @@ class GPPDESolver(RegressorMixin, BaseEstimator):
                 )
             grads.append(g)
         return val, np.concatenate(grads), state
+
+    def _newton_krylov(self, UI, apply_LII, LUB, f_i, op, sylvester, den):
+        """Newton on ``L[U] + N(U) = f`` at the interior cells, each step's
+        system ``(L_II + diag N'(U)) dU = -G`` by GMRES right-preconditioned
+        with the exact ``L_II^{-1}`` (a Sylvester solve): the preconditioned
+        operator ``I + diag N'(U) L_II^{-1}`` is near the identity when ``L``
+        dominates, as for Allen-Cahn with high frequencies; shifted by the
+        mean of ``N'`` (the same eigenvectors) it is closer still. Returns the
+        interior values and ``N'`` at them."""
+        f_norm = float(np.linalg.norm(f_i)) or 1.0
+        for _ in range(self.newton_max_iter):
+            G = apply_LII(UI) + LUB + op.nonlinearity(UI) - f_i
+            d_n = op.nonlinearity_derivative(UI)
+            c = _shift(d_n, den)
+            step = _gmres_solve(
+                lambda z, d_n=d_n: apply_LII(z) + d_n * z,
+                -G,
+                lambda z, c=c: sylvester(z, shift=c),
+                atol=1e-13 * f_norm,
+            )
+            UI = UI + step
+            if np.linalg.norm(step) <= self.newton_tol * max(
+                np.linalg.norm(UI), 1e-300
+            ):
+                break
+        else:
+            warnings.warn(
+                f"Newton did not converge in newton_max_iter={self.newton_max_iter}"
+                " steps; the last iterate is used.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return UI, op.nonlinearity_derivative(UI)
 
     def _interpolant(self, Kd, ctx, U):
         """Coefficients ``alpha`` of the solution ``k(x, X) alpha`` on the
