@@ -1,0 +1,430 @@
+"""RSS fingerprint location estimation with beacon selection and kernel
+similarity (Ng, Spachos, She and Plataniotis, "A kernel method to nonlinear
+location estimation with RSS-based fingerprint", IEEE TMC 2023).
+
+A map holds, for ``M`` grid points, the fingerprint of mean RSS values from
+``N`` beacons. A phone's observation is matched on a subset of beacons
+chosen per observation (the ones least disturbed by how the phone is held),
+the ``k`` fingerprints closest on that subset are found, and the position is
+their average weighted by a kernel of the distance.
+
+The distance on a per-query subset ``S`` (mask ``m``) is
+``|m * (o - f)|^2 = sum m o^2 - 2 (m o) . f + m . f^2``: a dot product of
+augmented vectors ``[2 m o, -m, -sum m o^2]`` and ``[f, f^2, 1]``, so the top
+``k`` of all queries against the whole map is one
+:func:`kernlearn.backend.kernel_topk` call with a linear kernel, streamed in
+blocks by ``working_memory`` on whichever engine is fastest.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.metrics import make_scorer
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..backend import kernel_topk
+from ..backend._spec import profile
+from ..kernels import Cauchy, Gaussian, Laplacian, Linear, Matern, RadialKernel
+
+_KERNELS = {
+    "gaussian": lambda h: Gaussian(h),
+    "laplacian": lambda h: Laplacian(h),
+    "cauchy": lambda h: Cauchy(h),
+    "matern": lambda h: Matern(h, nu=1.5),
+}
+
+
+def localization_errors(y_true, y_pred):
+    """Euclidean distance between true and estimated positions, per row.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples, n_dims)
+
+    Returns
+    -------
+    errors : ndarray of shape (n_samples,)
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape."
+        )
+    if y_true.ndim == 1:
+        return np.abs(y_true - y_pred)
+    return np.sqrt(((y_true - y_pred) ** 2).sum(axis=1))
+
+
+def mean_localization_error(y_true, y_pred):
+    """Mean Euclidean localisation error (in the units of the positions).
+
+    Examples
+    --------
+    >>> from kernlearn.localization import mean_localization_error
+    >>> mean_localization_error([[0, 0], [1, 1]], [[3, 4], [1, 1]])
+    2.5
+    """
+    return float(localization_errors(y_true, y_pred).mean())
+
+
+#: Scorer for GridSearchCV: the negated mean localisation error.
+localization_scorer = make_scorer(mean_localization_error, greater_is_better=False)
+
+
+class FingerprintLocator(RegressorMixin, BaseEstimator):
+    """Position from RSS fingerprints: beacon selection, kernel similarity,
+    top-``k`` weighted estimate (Ng et al. 2023).
+
+    Parameters
+    ----------
+    kernel : {"gaussian", "laplacian", "cauchy", "matern"} or RadialKernel, \
+            default="gaussian"
+        Similarity of an observation and a fingerprint as a function of their
+        Euclidean RSS distance on the selected beacons (dB). A kernlearn
+        radial kernel object is used as given, with ``bandwidth`` (when set)
+        as its length scale.
+    bandwidth : float, default=6.0
+        Kernel length scale in dB.
+    n_neighbors : int, default=10
+        ``k``: fingerprints averaged into the estimate (at most the map's
+        size, with a warning).
+    weights : {"kernel", "uniform", "distance"}, default="kernel"
+        ``"kernel"``: weights are the kernel similarities (the paper's
+        estimator); ``"uniform"`` gives plain kNN and ``"distance"`` weighted
+        kNN (inverse RSS distance), the usual baselines.
+    beacon_selection : {"strongest", "threshold", "stable", "all"}, \
+            default="strongest"
+        Which beacons of each observation enter the distance:
+        ``"strongest"`` the ``n_beacons`` strongest heard ones (strong signals
+        change least with the holding position); ``"threshold"`` those heard
+        above ``rss_threshold``; ``"stable"`` the ``n_beacons`` heard ones
+        with the lowest calibration instability (see ``fit``); ``"all"`` every
+        beacon, unheard ones at ``floor`` (the classic fingerprint distance).
+    n_beacons : int, default=8
+    rss_threshold : float, default=-85.0
+        In dBm, for ``beacon_selection="threshold"`` (at least the strongest
+        beacon is always kept).
+    floor : float, default=-100.0
+        RSS in dBm given to a beacon a fingerprint or observation does not
+        hear (a missing reading is NaN in the input).
+    aggregate : {"mean", "none"}, default="mean"
+        Rows of ``fit`` sharing a position (raw scan windows) are averaged per
+        beacon over the windows that heard it (``"mean"``), or all kept as
+        separate fingerprints (``"none"``).
+    holding_offset : bool, default=True
+        With calibration data (see ``fit``), subtract each beacon's mean
+        offset between how the phone is used and how the map was recorded
+        (a phone held in the hand hears most beacons a few dB louder than one
+        on the floor) from the observations before matching.
+    backend : str, default=None
+        Engine for :func:`kernlearn.backend.kernel_topk`.
+
+    Attributes
+    ----------
+    fingerprints_ : ndarray of shape (n_points, n_beacons)
+        The map (missing readings at ``floor``).
+    positions_ : ndarray of shape (n_points, n_dims)
+    offset_ : ndarray of shape (n_beacons,)
+        Per-beacon holding offset in dB (zeros without calibration data).
+    instability_ : ndarray of shape (n_beacons,) or None
+        Per-beacon RMS dB change between calibration observations and the map
+        at the same place, offset removed (None without calibration data).
+    n_neighbors_ : int
+        The ``k`` used: ``min(n_neighbors, n_points)``.
+    n_features_in_ : int
+
+    References
+    ----------
+    .. [1] P. C. Ng, P. Spachos, J. She and K. N. Plataniotis, "A kernel
+       method to nonlinear location estimation with RSS-based fingerprint",
+       IEEE Transactions on Mobile Computing, 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.localization import FingerprintLocator
+    >>> F = np.array([[-60.0, -80, np.nan], [-70, -70, -90], [-80, -60, -75]])
+    >>> pos = np.array([[0.0, 0.0], [5.0, 0.0], [10.0, 0.0]])
+    >>> loc = FingerprintLocator(n_neighbors=2, n_beacons=2, bandwidth=4.0)
+    >>> loc = loc.fit(F, pos)
+    >>> loc.predict([[-62.0, -78.0, np.nan]]).round(2)
+    array([[0.11, 0.  ]])
+    """
+
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions(set(_KERNELS)), RadialKernel],
+        "bandwidth": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "weights": [StrOptions({"kernel", "uniform", "distance"})],
+        "beacon_selection": [StrOptions({"strongest", "threshold", "stable", "all"})],
+        "n_beacons": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rss_threshold": [Interval(numbers.Real, None, None, closed="neither")],
+        "floor": [Interval(numbers.Real, None, None, closed="neither")],
+        "aggregate": [StrOptions({"mean", "none"})],
+        "holding_offset": ["boolean"],
+        "backend": [None, str],
+    }
+
+    def __init__(
+        self,
+        kernel="gaussian",
+        *,
+        bandwidth=6.0,
+        n_neighbors=10,
+        weights="kernel",
+        beacon_selection="strongest",
+        n_beacons=8,
+        rss_threshold=-85.0,
+        floor=-100.0,
+        aggregate="mean",
+        holding_offset=True,
+        backend=None,
+    ):
+        self.kernel = kernel
+        self.bandwidth = bandwidth
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.beacon_selection = beacon_selection
+        self.n_beacons = n_beacons
+        self.rss_threshold = rss_threshold
+        self.floor = floor
+        self.aggregate = aggregate
+        self.holding_offset = holding_offset
+        self.backend = backend
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, calibration_X=None, calibration_y=None):
+        """Store the fingerprint map.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_beacons)
+            RSS fingerprints in dBm, NaN where a beacon was not heard.
+        y : array-like of shape (n_samples, n_dims)
+            Grid point positions.
+        calibration_X, calibration_y : array-like, default=None
+            Observations taken the way the phone will be used (hand-held) at
+            known positions. Per beacon, over the rows where both the
+            observation and the map at the nearest grid point hear it, the
+            mean difference is the holding offset (``offset_``, removed from
+            observations when ``holding_offset``) and the RMS of what remains
+            the instability (``instability_``, ranking beacons for
+            ``beacon_selection="stable"``).
+
+        Returns
+        -------
+        self : FingerprintLocator
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+        )
+        y = y.reshape(len(y), -1)
+        if not np.isfinite(y).all():
+            raise ValueError("y (positions) must be finite.")
+        if np.isinf(X).any():
+            raise ValueError("X holds inf; give a missing reading as NaN.")
+        if self.aggregate == "mean":
+            X, y = _average_per_position(X, y)
+        self.n_neighbors_ = min(self.n_neighbors, len(X))
+        if self.n_neighbors_ < self.n_neighbors:
+            warnings.warn(
+                f"n_neighbors={self.n_neighbors} exceeds the {len(X)} fingerprints "
+                f"of the map; using {len(X)}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        F = np.where(np.isnan(X), self.floor, X)
+        self.fingerprints_ = F
+        self.positions_ = y
+        self.instability_ = None
+        self.offset_ = np.zeros(X.shape[1])
+        if (calibration_X is None) != (calibration_y is None):
+            raise ValueError("give calibration_X and calibration_y together.")
+        if calibration_X is not None:
+            self.offset_, self.instability_ = self._calibrate(
+                X, calibration_X, calibration_y
+            )
+            if not self.holding_offset:
+                self.offset_ = np.zeros(X.shape[1])
+        elif self.beacon_selection == "stable":
+            raise ValueError(
+                "beacon_selection='stable' learns beacon stability from "
+                "calibration data: pass calibration_X and calibration_y to fit."
+            )
+        self._kernel_obj = self._make_kernel()
+        return self
+
+    def _make_kernel(self):
+        if isinstance(self.kernel, str):
+            return _KERNELS[self.kernel](
+                6.0 if self.bandwidth is None else float(self.bandwidth)
+            )
+        k = self.kernel
+        if k._engine_spec() is None or k.variable != "sqeuclidean":
+            raise ValueError(
+                "kernel must be a radial kernel of the Euclidean distance "
+                f"(Gaussian, Laplacian, Matern, Cauchy, ...); got {k!r}."
+            )
+        if self.bandwidth is not None:
+            k = k.set_params(length_scale=float(self.bandwidth))
+        return k
+
+    def _calibrate(self, X, Xc, yc):
+        """Per-beacon offset (mean of observation minus map at the nearest
+        grid point, over rows where both hear the beacon) and instability
+        (RMS of that difference once the offset is removed)."""
+        Xc = np.asarray(Xc, dtype=np.float64)
+        if Xc.ndim != 2 or Xc.shape[1] != X.shape[1]:
+            raise ValueError(f"calibration_X must have {X.shape[1]} columns.")
+        if np.isinf(Xc).any():
+            raise ValueError("calibration_X holds inf; give a missing reading as NaN.")
+        yc = np.asarray(yc, dtype=np.float64).reshape(len(Xc), -1)
+        if yc.shape[1] != self.positions_.shape[1] or not np.isfinite(yc).all():
+            raise ValueError("calibration_y must be finite positions like y.")
+        nearest = np.empty(len(yc), dtype=np.intp)
+        for s in range(0, len(yc), 1024):  # no (n, M) matrix at once
+            d2 = ((yc[s : s + 1024, None, :] - self.positions_[None]) ** 2).sum(-1)
+            nearest[s : s + 1024] = np.argmin(d2, axis=1)
+        diff = Xc - X[nearest]  # NaN where either misses the beacon
+        both = ~np.isnan(diff)
+        count = both.sum(axis=0)
+        d0 = np.where(both, diff, 0.0)
+        offset = np.where(count > 0, d0.sum(axis=0) / np.maximum(count, 1), 0.0)
+        resid = np.where(both, diff - offset, 0.0)
+        inst = np.full(X.shape[1], np.inf)
+        ok = count > 0
+        inst[ok] = np.sqrt((resid**2).sum(axis=0)[ok] / count[ok])
+        return offset, inst
+
+    # ------------------------------------------------------------------ predict
+    def _masks(self, O):
+        heard = ~np.isnan(O)
+        if not heard.any(axis=1).all():
+            rows = np.flatnonzero(~heard.any(axis=1))[:5].tolist()
+            raise ValueError(
+                f"observations {rows} hear no beacon; there is nothing to locate "
+                "them by (drop them, or give a floor value instead of NaN)."
+            )
+        sel = self.beacon_selection
+        if sel == "all":
+            return np.ones_like(heard)
+        R = np.where(heard, O, -np.inf)
+        if sel == "threshold":
+            mask = heard & (O >= self.rss_threshold)
+            top = np.argmax(R, axis=1)
+            mask[np.arange(len(O)), top] = True
+            return mask
+        if sel == "stable":
+            score = np.where(heard, -self.instability_[None, :], -np.inf)
+        else:
+            score = R
+        n = min(self.n_beacons, O.shape[1])
+        idx = np.argpartition(-score, n - 1, axis=1)[:, :n]
+        mask = np.zeros_like(heard)
+        np.put_along_axis(mask, idx, True, axis=1)
+        return mask & heard
+
+    def predict(self, X):
+        """Estimated positions of the observations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_beacons)
+            RSS in dBm, NaN where a beacon was not heard.
+
+        Returns
+        -------
+        positions : ndarray of shape (n_samples, n_dims)
+        """
+        check_is_fitted(self)
+        O = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        if np.isinf(O).any():
+            raise ValueError("X holds inf; give a missing reading as NaN.")
+        d2, idx = self.kneighbors_distances(O)
+        P = self.positions_[idx]  # (n, k, dims)
+        if self.weights == "uniform":
+            w = np.ones_like(d2)
+        elif self.weights == "distance":
+            d = np.sqrt(d2)
+            exact = d <= 1e-12
+            w = np.where(exact.any(axis=1, keepdims=True), exact * 1.0, 1.0 / d)
+        else:
+            spec = self._kernel_obj._engine_spec()
+            ls = float(np.atleast_1d(self._kernel_obj.length_scale)[0])
+            w = profile(spec, d2 / ls**2)
+            # far from every fingerprint the kernel underflows: fall back to
+            # the nearest one rather than dividing 0 by 0
+            low = w.sum(axis=1) <= 0
+            if low.any():
+                w[low] = 0.0
+                w[low, 0] = 1.0
+        return (w[..., None] * P).sum(axis=1) / w.sum(axis=1)[:, None]
+
+    def kneighbors_distances(self, X):
+        """Squared RSS distances (dB^2, on each row's selected beacons) to its
+        ``n_neighbors`` closest fingerprints, and their indices.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_beacons)
+
+        Returns
+        -------
+        d2 : ndarray of shape (n_samples, n_neighbors), increasing
+        indices : ndarray of shape (n_samples, n_neighbors)
+        """
+        O = np.asarray(X, dtype=np.float64) - self.offset_
+        mask = self._masks(O).astype(np.float64)
+        c = self.floor  # centre the dB values: no cancellation in the dot
+        o = np.where(np.isnan(O), self.floor, O) - c
+        F = self.fingerprints_ - c
+        mo = mask * o
+        Xa = np.hstack([2.0 * mo, -mask, -(mo * o).sum(axis=1, keepdims=True)])
+        Ya = np.hstack([F, F * F, np.ones((len(F), 1))])
+        vals, idx = kernel_topk(
+            Linear(sigma_0=0.0), Xa, Ya, k=self.n_neighbors_, backend=self.backend
+        )
+        return np.maximum(-vals, 0.0), idx
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        # defaults are set for RSS in dBm (bandwidth 6 dB, 8 strongest beacons,
+        # 10 neighbours): on standardised toy features they smooth too much to
+        # reach the R^2 > 0.5 the generic regressor check asks for
+        tags.regressor_tags.poor_score = True
+        return tags
+
+
+def _average_per_position(X, y):
+    """Average rows sharing a position, per beacon over the rows that heard it
+    (NaN where none did)."""
+    uniq, inv = np.unique(y, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    if len(uniq) == len(y):
+        return X, y
+    heard = ~np.isnan(X)
+    sums = np.zeros((len(uniq), X.shape[1]))
+    counts = np.zeros((len(uniq), X.shape[1]))
+    np.add.at(sums, inv, np.where(heard, X, 0.0))
+    np.add.at(counts, inv, heard)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return mean, uniq
