@@ -153,7 +153,8 @@ def consolidate_scans(
            [-75.,  nan]])
     >>> consolidate_scans(time, beacon, rss, protocol=2)
     array([[-70., -80.],
-           [-72., -82.]])
+           [-72., -81.],
+           [-75., -83.]])
     """
     time = np.asarray(time, dtype=float).ravel()
     beacon = np.asarray(beacon).ravel()

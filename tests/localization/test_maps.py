@@ -126,10 +126,10 @@ def test_protocol_2_reproduces_shipped_windows(subset):
         [(shipped.positions == p).all(1).sum() for p in raw.grid_points]
     )
     # Measured: train 274 of 276 points agree and the others differ by one
-    # window (6919 vs 6917 in all), test all 275; on average 98.0% and 99.7% of
-    # a point's windows are identical. The rest differ in single readings: the .mat files
-    # were made from a slightly different export of the scans (the sample
-    # fData holds 5026 readings at (0, 0) where the CSV has 5031).
+    # window (6919 vs 6917 in all), test all 275; on average 98.0% and 99.7%
+    # of a point's windows are identical. The rest differ in single readings:
+    # the .mat files were made from a slightly different export of the scans
+    # (the sample fData holds 5026 readings at (0, 0) where the CSV has 5031).
     assert np.mean(counts == ref_counts) >= 0.99
     assert np.abs(counts - ref_counts).max() <= 1
     same = []
@@ -173,3 +173,12 @@ def test_protocol_3_close_to_shipped_windows():
     assert np.nanpercentile(difference, 50) < 0.1
     assert np.nanpercentile(difference, 99) < 1.0
     assert np.nanmax(difference) < 5.0
+
+
+def test_docstring_examples():
+    import doctest
+
+    import kernlearn.localization._maps as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
