@@ -31,6 +31,9 @@ MODULES = {
     "kernlearn.gaussian_process._operators": True,
     "kernlearn.gaussian_process._pde": True,
     "kernlearn.datasets._pde": True,
+    "kernlearn.datasets._rss": True,
+    "kernlearn.localization._locator": True,
+    "kernlearn.localization._maps": True,
     "kernlearn.kernels._spectral": True,
     "kernlearn.utils._threaded": True,
 }

@@ -214,7 +214,7 @@ def load_rss_ble_uog(subset="train", kind="consolidated", protocol=3, data_home=
 
     Examples
     --------
-    >>> from kernlearn.datasets._rss import load_rss_ble_uog
+    >>> from kernlearn.datasets import load_rss_ble_uog
     >>> test = load_rss_ble_uog("test", protocol=3)  # doctest: +SKIP
     >>> test.data.shape, test.positions.max(axis=0)  # doctest: +SKIP
     ((5573, 15), array([43., 12.]))
@@ -274,7 +274,7 @@ def load_rss_ble_uog_map(data_home=None):
 
     Examples
     --------
-    >>> from kernlearn.datasets._rss import load_rss_ble_uog_map
+    >>> from kernlearn.datasets import load_rss_ble_uog_map
     >>> fmap = load_rss_ble_uog_map()  # doctest: +SKIP
     >>> fmap.fingerprints.shape, fmap.positions[:3]  # doctest: +SKIP
     ((276, 15), array([[0. , 0. ], [0. , 0.2], [0. , 0.4]]))
@@ -453,7 +453,7 @@ def make_rss_fingerprints(
 
     Examples
     --------
-    >>> from kernlearn.datasets._rss import make_rss_fingerprints
+    >>> from kernlearn.datasets import make_rss_fingerprints
     >>> sim = make_rss_fingerprints(2000, 20, n_queries=50, random_state=0)
     >>> sim.fingerprints.shape, sim.queries.shape, sim.beacon_positions.shape
     ((2000, 20), (50, 20), (20, 2))

@@ -143,7 +143,7 @@ def consolidate_scans(
     Examples
     --------
     >>> import numpy as np
-    >>> from kernlearn.localization._maps import consolidate_scans
+    >>> from kernlearn.localization import consolidate_scans
     >>> time = np.array([0.0, 0.2, 0.5, 1.1, 1.3, 2.4])
     >>> beacon = np.array([1, 2, 1, 2, 2, 1])
     >>> rss = np.array([-70.0, -80.0, -72.0, -81.0, -83.0, -75.0])
@@ -258,7 +258,7 @@ def build_fingerprint_map(windows, positions, *, ddof=0, min_windows=1):
     Examples
     --------
     >>> import numpy as np
-    >>> from kernlearn.localization._maps import build_fingerprint_map
+    >>> from kernlearn.localization import build_fingerprint_map
     >>> windows = np.array([[-70.0, np.nan], [-72.0, -90.0], [-60.0, -80.0]])
     >>> positions = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
     >>> fmap = build_fingerprint_map(windows, positions)

@@ -1,0 +1,84 @@
+"""FingerprintLocator on the shipped BLE data (Ng et al.): floor-phone map,
+hand-held protocol-3 test windows. Skips where the data is absent."""
+
+import numpy as np
+import pytest
+
+from kernlearn.datasets import get_data_home, load_rss_ble_uog, make_rss_fingerprints
+from kernlearn.localization import FingerprintLocator, localization_errors
+
+
+def _have_data():
+    try:
+        return (get_data_home() / "rss_ble_uog").is_dir()
+    except FileNotFoundError:
+        return False
+
+
+needs_data = pytest.mark.skipif(
+    not _have_data(), reason="shared/data/rss_ble_uog is not on this machine"
+)
+
+
+def calibration_split(positions, fraction=0.2, seed=0):
+    """Hand-held windows at a random ``fraction`` of the grid points calibrate;
+    the windows at every other point are the test set (no point in both)."""
+    pts = np.unique(positions, axis=0)
+    rng = np.random.default_rng(seed)
+    cal_pts = pts[rng.choice(len(pts), int(fraction * len(pts)), replace=False)]
+    return (positions[:, None, :] == cal_pts[None]).all(-1).any(1)
+
+
+@needs_data
+def test_target_on_the_hand_held_windows():
+    train = load_rss_ble_uog("train", protocol=3)
+    test = load_rss_ble_uog("test", protocol=3)
+    cal = calibration_split(test.positions)
+    Xe, ye = test.data[~cal], test.positions[~cal]
+
+    def stats(est, **fit):
+        est.fit(train.data, train.positions, **fit)
+        e = localization_errors(ye, est.predict(Xe))
+        return e.mean(), np.median(e), np.percentile(e, 90)
+
+    knn = stats(FingerprintLocator(weights="uniform", beacon_selection="all",
+                                   n_neighbors=5))  # fmt: skip
+    wknn = stats(FingerprintLocator(weights="distance", beacon_selection="all",
+                                    n_neighbors=5))  # fmt: skip
+    ours = stats(
+        FingerprintLocator(), calibration_X=test.data[cal],
+        calibration_y=test.positions[cal],
+    )  # fmt: skip
+    # plain kNN: about 2.2 m here (2.3 to 2.5 m in the issue, by floor value)
+    assert 2.0 < knn[0] < 2.5 and 2.0 < wknn[0] < 2.5
+    assert ours[0] <= 1.9  # the issue's target, metres
+    assert ours[0] < 0.8 * knn[0] and ours[2] < knn[2]
+
+
+@needs_data
+def test_without_calibration_still_beats_knn_a_little():
+    train = load_rss_ble_uog("train", protocol=3)
+    test = load_rss_ble_uog("test", protocol=3)
+    knn = FingerprintLocator(weights="uniform", beacon_selection="all", n_neighbors=5)
+    ours = FingerprintLocator(n_beacons=3, n_neighbors=20)
+    e_knn = localization_errors(
+        test.positions, knn.fit(train.data, train.positions).predict(test.data)
+    ).mean()
+    e_ours = localization_errors(
+        test.positions, ours.fit(train.data, train.positions).predict(test.data)
+    ).mean()
+    assert e_ours < e_knn
+
+
+def test_synthetic_building_same_code():
+    # the issue's scale: >= 5,000 grid points and 100 beacons, no code change
+    b = make_rss_fingerprints(5000, 100, n_queries=500, random_state=0)
+    loc = FingerprintLocator().fit(b.fingerprints, b.positions)
+    e = localization_errors(b.query_positions, loc.predict(b.queries))
+    knn = FingerprintLocator(weights="uniform", beacon_selection="all", n_neighbors=5)
+    e_knn = localization_errors(
+        b.query_positions, knn.fit(b.fingerprints, b.positions).predict(b.queries)
+    )
+    side = np.ptp(b.positions, axis=0).max()
+    assert e.mean() < 0.1 * side
+    assert e.mean() < 1.5 * e_knn.mean()
