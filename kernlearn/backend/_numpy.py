@@ -147,12 +147,33 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
     idx = np.full((n, k), -1, dtype=np.int64)
     for rs, cs in _blocks(n, m, working_memory, "kernel_topk", spec):
         K = _values(kernel, spec, X[rs], Y[cs])
-        cand_v = np.concatenate([vals[rs], K], axis=1)
-        cand_i = np.concatenate(
-            [idx[rs], np.broadcast_to(np.arange(cs.start, cs.stop), K.shape)], axis=1
-        )
+        bv, bi = _block_topk(K, k, cs.start)
+        cand_v = np.concatenate([vals[rs], bv], axis=1)
+        cand_i = np.concatenate([idx[rs], bi], axis=1)
         # Stable sort on -value: earlier candidates (lower indices) win ties.
         order = np.argsort(-cand_v, axis=1, kind="stable")[:, :k]
         vals[rs] = np.take_along_axis(cand_v, order, axis=1)
         idx[rs] = np.take_along_axis(cand_i, order, axis=1)
     return vals, idx
+
+
+def _block_topk(K, k, col0):
+    """The ``k`` largest values of each row of ``K`` (decreasing, ties to the
+    lower column) and their columns plus ``col0``: a partition, then a sort of
+    ``k`` values per row instead of the whole block's."""
+    n, m = K.shape
+    if m <= k or np.isnan(K).any():
+        order = np.argsort(-K, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(K, order, axis=1), order + col0
+    part = np.argpartition(-K, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(K, part, axis=1).min(axis=1, keepdims=True)
+    above = K > kth
+    need = k - above.sum(axis=1, keepdims=True)
+    tie = K == kth
+    pick = above | (tie & (np.cumsum(tie, axis=1) <= need))
+    cols = np.nonzero(pick)[1].reshape(n, k)  # ascending within each row
+    v = np.take_along_axis(K, cols, axis=1)
+    order = np.argsort(-v, axis=1, kind="stable")
+    return np.take_along_axis(v, order, axis=1), np.take_along_axis(
+        cols, order, 1
+    ) + col0
