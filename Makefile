@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_private.py
 	$(BIN)/python benchmarks/bench_random_features.py
 	$(BIN)/python benchmarks/bench_kronecker_gp.py
+	$(BIN)/python benchmarks/bench_localization.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -90,3 +90,19 @@ def test_bench_kronecker_gp_quick(tmp_path):
         assert section in text
     assert "| FAIL |" not in text and "24^2" in text
     assert "poisson_2d_multi_scale | 60x60 | student_t | kronecker" in text
+
+
+# A few seconds on 2 cores (the shipped map against 2,000 tiled windows, a
+# 5,000-point simulated map, the accuracy tables): marked slow like the other
+# benchmark smoke runs. Without the shipped data its rows are skipped.
+@pytest.mark.slow
+def test_bench_localization_quick(tmp_path):
+    out = tmp_path / "localization.md"
+    run_quick("benchmarks/bench_localization.py", out)
+    text = out.read_text(encoding="utf-8")
+    for section in ("## Machine", "## Targets", "## 1. Throughput", "## 2. Accuracy"):
+        assert section in text
+    for method in ("kernlearn defaults", "sklearn KNeighborsRegressor brute"):
+        assert method in text
+    assert "queries/s" in text and "| FAIL |" not in text
+    assert "runs unchanged" in text and "Simulated building (5,000 points" in text

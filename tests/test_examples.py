@@ -129,3 +129,25 @@ def test_gp_pde_solver_quick(tmp_path):
         assert grid_err < 1e-3 and off_err < 1e-3
     if importlib.util.find_spec("matplotlib") is not None:
         assert out.is_file() and out.stat().st_size > 0
+
+
+# A few seconds on 2 cores (the shipped map, 8 grid settings): marked slow like
+# the other example smoke runs. Without the shipped data it says so and exits 0.
+@pytest.mark.slow
+def test_indoor_localization_quick(tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/indoor_localization.py", out, 600, cwd=tmp_path)
+    if "Shipped RSS data not found" in text:
+        assert not out.exists()
+        return
+    assert "GridSearchCV over 8 settings" in text and "picked n_beacons=" in text
+    means, names = {}, ("kNN k=5", "kernlearn (defaults, calibrated)")
+    for line in text.splitlines():
+        parts = line.strip().rsplit(None, 3)
+        if len(parts) == 4 and parts[0] in names:
+            means[parts[0]] = float(parts[1])
+    assert means["kernlearn (defaults, calibrated)"] <= 1.9  # metres
+    assert means["kernlearn (defaults, calibrated)"] < means["kNN k=5"]
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+        assert "Figure saved" in text
