@@ -94,13 +94,13 @@ def main(argv=None):
         "evaluate."
     )
 
-    knn = dict(weights="uniform", beacon_selection="all", n_neighbors=5)
+    knn = dict(weights="uniform", beacon_selection="all", n_neighbors=5,
+               offset_shrinkage=None)  # fmt: skip
     models = [
         ("kNN k=5", FingerprintLocator(**knn), False),
         ("WKNN k=5", FingerprintLocator(**{**knn, "weights": "distance"}), False),
         ("kNN k=5 + holding offset", FingerprintLocator(**knn), True),
-        ("kernlearn, no calibration", FingerprintLocator(n_beacons=3, n_neighbors=20),
-         False),
+        ("kernlearn (defaults), no calibration", FingerprintLocator(), False),
         ("kernlearn (defaults, calibrated)", FingerprintLocator(), True),
     ]  # fmt: skip
     rows, estimates = [], {}

