@@ -37,6 +37,7 @@ from ..backend import kernel_topk
 from ..backend._numpy import _block_topk
 from ..backend._spec import profile
 from ..kernels import Cauchy, Gaussian, Laplacian, Linear, Matern, RadialKernel
+from ._maps import build_fingerprint_map
 
 _KERNELS = {
     "gaussian": lambda h: Gaussian(h),
@@ -255,8 +256,9 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
             raise ValueError("y (positions) must be finite.")
         if np.isinf(X).any():
             raise ValueError("X holds inf; give a missing reading as NaN.")
-        if self.aggregate == "mean":
-            X, y = _average_per_position(X, y)
+        if self.aggregate == "mean" and len(np.unique(y, axis=0)) < len(y):
+            fmap = build_fingerprint_map(X, y)
+            X, y = fmap.fingerprints, fmap.positions
         self.n_neighbors_ = min(self.n_neighbors, len(X))
         if self.n_neighbors_ < self.n_neighbors:
             warnings.warn(
@@ -473,20 +475,3 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         # reach the R^2 > 0.5 the generic regressor check asks for
         tags.regressor_tags.poor_score = True
         return tags
-
-
-def _average_per_position(X, y):
-    """Average rows sharing a position, per beacon over the rows that heard it
-    (NaN where none did)."""
-    uniq, inv = np.unique(y, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    if len(uniq) == len(y):
-        return X, y
-    heard = ~np.isnan(X)
-    sums = np.zeros((len(uniq), X.shape[1]))
-    counts = np.zeros((len(uniq), X.shape[1]))
-    np.add.at(sums, inv, np.where(heard, X, 0.0))
-    np.add.at(counts, inv, heard)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return mean, uniq

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pytest
 
-from kernlearn.datasets import get_data_home
 from kernlearn.datasets._rss import (
     RSS_BLE_UOG_BEACONS,
     load_rss_ble_uog,
@@ -15,20 +14,7 @@ from kernlearn.datasets._rss import (
     make_rss_fingerprints,
 )
 
-
-def _rss_folder():
-    try:
-        folder = get_data_home() / "rss_ble_uog"
-    except FileNotFoundError:
-        return None
-    return folder if folder.is_dir() else None
-
-
-needs_data = pytest.mark.skipif(
-    _rss_folder() is None,
-    reason="the RSS data (shared/data/rss_ble_uog beside the checkout, or "
-    "$KERNLEARN_DATA/rss_ble_uog) is not on this machine",
-)
+from .._rss import needs_rss_data as needs_data
 
 
 def test_missing_folder_names_the_remedy(tmp_path):

@@ -2,22 +2,11 @@
 hand-held protocol-3 test windows. Skips where the data is absent."""
 
 import numpy as np
-import pytest
 
-from kernlearn.datasets import get_data_home, load_rss_ble_uog, make_rss_fingerprints
+from kernlearn.datasets import load_rss_ble_uog, make_rss_fingerprints
 from kernlearn.localization import FingerprintLocator, localization_errors
 
-
-def _have_data():
-    try:
-        return (get_data_home() / "rss_ble_uog").is_dir()
-    except FileNotFoundError:
-        return False
-
-
-needs_data = pytest.mark.skipif(
-    not _have_data(), reason="shared/data/rss_ble_uog is not on this machine"
-)
+from .._rss import needs_rss_data as needs_data
 
 
 def calibration_split(positions, fraction=0.2, seed=0):
