@@ -11,6 +11,9 @@ import pytest
 
 #: module -> whether it must contain at least one example
 MODULES = {
+    "kernlearn.backend": True,
+    "kernlearn.backend._transforms": True,
+    "kernlearn.backend._neighbors": True,
     "kernlearn.density._kde": False,
     "kernlearn.density._regime": False,
     "kernlearn.density._bandwidth": False,

@@ -7,9 +7,11 @@ Four primitives, each with the same meaning on every engine:
 - :func:`kernel_logsumexp` - ``log sum_j w_j k(x_i, y_j)``, stable in log space;
 - :func:`kernel_topk` - the ``k`` largest kernel values per row and their indices.
 
-and two feature-map transforms of the random-feature estimators,
+two feature-map transforms of the random-feature estimators,
 :func:`hadamard_chain` (structured orthogonal projections) and :func:`cos_sin`
-(trigonometric feature pairs), with :func:`fwht` their array-module reference.
+(trigonometric feature pairs), with :func:`fwht` their array-module reference, and
+:func:`masked_sqdist_topk`, nearest points on each query's own subset of features
+(fingerprint localisation).
 
 Engines: ``numpy`` (the exact reference, always there), ``numba`` (fused, parallel
 CPU workhorse), ``keops`` (pykeops LazyTensor reductions) and ``cupy`` (blocked GEMM on
@@ -27,6 +29,7 @@ import logging
 import numpy as np
 
 from .._config import BACKENDS, get_config
+from ._neighbors import masked_sqdist_topk
 from ._spec import KernelSpec
 from ._transforms import cos_sin, fwht, hadamard_chain
 from ._validation import check_k, check_pair, check_weights, is_cupy_array
@@ -39,6 +42,7 @@ __all__ = [
     "hadamard_chain",
     "cos_sin",
     "fwht",
+    "masked_sqdist_topk",
     "engine_status",
     "resolve_backend",
     "KernelSpec",

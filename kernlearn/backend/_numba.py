@@ -532,6 +532,56 @@ if numba is not None:
             else:
                 return
 
+    @njit(cache=True, inline="always")
+    def _heap_push(hv, hi, size, v, j):
+        """Offer ``(v, j)`` to the top-k heap holding ``size`` entries; returns
+        the new size. Candidates arrive in increasing ``j``, so a value equal
+        to the root's never displaces it (the lower index wins ties)."""
+        k = hv.shape[0]
+        if size < k:
+            pos = size
+            hv[pos] = v
+            hi[pos] = j
+            size += 1
+            while pos > 0:
+                parent = (pos - 1) // 2
+                if hv[pos] < hv[parent] or (
+                    hv[pos] == hv[parent] and hi[pos] > hi[parent]
+                ):
+                    hv[pos], hv[parent] = hv[parent], hv[pos]
+                    hi[pos], hi[parent] = hi[parent], hi[pos]
+                    pos = parent
+                else:
+                    break
+        elif v > hv[0] or (v == hv[0] and j < hi[0]):
+            hv[0] = v
+            hi[0] = j
+            _heap_sift_down(hv, hi, 0, size)
+        return size
+
+    @njit(cache=True)
+    def _heap_emit(hv, hi, vals_row, idx_row):
+        """Write a full heap out sorted: value descending, index ascending."""
+        k = hv.shape[0]
+        keys = np.empty(k, np.float64)
+        for t in range(k):
+            keys[t] = -hv[t]
+        order = np.argsort(keys, kind="mergesort")
+        t = 0
+        while t < k:
+            u = t
+            while u + 1 < k and keys[order[u + 1]] == keys[order[t]]:
+                u += 1
+            if u > t:
+                seg = np.sort(hi[order[t : u + 1]])
+                for q in range(u - t + 1):
+                    vals_row[t + q] = hv[order[t]]
+                    idx_row[t + q] = seg[q]
+            else:
+                vals_row[t] = hv[order[t]]
+                idx_row[t] = hi[order[t]]
+            t = u + 1
+
     @njit(parallel=True, cache=True)
     def _topk_direct(X, YT, var, fam, prm, amp, k, vals, idx, cb):
         n = X.shape[0]
@@ -546,48 +596,81 @@ if numba is not None:
                 _variable(X, i, YT, j0, jl, var, buf)
                 _profile(buf, jl, fam, prm, amp)
                 for j in range(jl):
-                    v = np.float64(buf[j])
-                    if size < k:
-                        # sift up
-                        pos = size
-                        hv[pos] = v
-                        hi[pos] = j0 + j
-                        size += 1
-                        while pos > 0:
-                            parent = (pos - 1) // 2
-                            if hv[pos] < hv[parent] or (
-                                hv[pos] == hv[parent] and hi[pos] > hi[parent]
-                            ):
-                                hv[pos], hv[parent] = hv[parent], hv[pos]
-                                hi[pos], hi[parent] = hi[parent], hi[pos]
-                                pos = parent
-                            else:
-                                break
-                    elif v > hv[0]:
-                        hv[0] = v
-                        hi[0] = j0 + j
-                        _heap_sift_down(hv, hi, 0, size)
-            # sort: value descending, index ascending
-            order = np.empty(k, np.int64)
-            keys = np.empty(k, np.float64)
-            for t in range(k):
-                keys[t] = -hv[t]
-            order = np.argsort(keys, kind="mergesort")
-            # stable on value; fix index order among equal values
-            t = 0
-            while t < k:
-                u = t
-                while u + 1 < k and keys[order[u + 1]] == keys[order[t]]:
-                    u += 1
-                if u > t:
-                    seg = np.sort(hi[order[t : u + 1]])
-                    for q in range(u - t + 1):
-                        vals[i, t + q] = hv[order[t]]
-                        idx[i, t + q] = seg[q]
-                else:
-                    vals[i, t] = hv[order[t]]
-                    idx[i, t] = hi[order[t]]
-                t = u + 1
+                    size = _heap_push(hv, hi, size, np.float64(buf[j]), j0 + j)
+            _heap_emit(hv, hi, vals[i], idx[i])
+
+    @njit(parallel=True, cache=True, fastmath=_FM_RED)
+    def _masked_topk_rows(sel, cnt, qv, coef, FT, vals, idx, rb, cb):
+        """Top ``k`` of ``-d_i(j)`` for ``d_i(j) = sum_t (qv[i,t] - FT[sel[i,t],
+        j])^2 - coef[i] (sum_t (qv[i,t] - FT[sel[i,t], j]))^2`` over the
+        ``cnt[i]`` selected features of row ``i``.
+
+        Work per pair is ``cnt[i]``, not the feature count: each thread takes
+        ``rb`` rows and sweeps column blocks of ``FT`` (features x points, so a
+        selected feature's values for ``cb`` points are contiguous and the
+        block stays in cache while the rows use it); two accumulators per
+        point, then one pass through a top-k heap per row.
+        """
+        n = sel.shape[0]
+        m = FT.shape[1]
+        k = vals.shape[1]
+        nrb = (n + rb - 1) // rb
+        for b in prange(nrb):
+            i0 = b * rb
+            i1 = min(n, i0 + rb)
+            hv = np.empty((i1 - i0, k), np.float64)
+            hi = np.empty((i1 - i0, k), np.int64)
+            hs = np.zeros(i1 - i0, np.int64)
+            acc = np.empty(cb, np.float64)
+            sm = np.empty(cb, np.float64)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
+                for r in range(i1 - i0):
+                    i = i0 + r
+                    c = coef[i]
+                    for j in range(jl):
+                        acc[j] = 0.0
+                        sm[j] = 0.0
+                    # four features per sweep: a quarter of the accumulator
+                    # loads and stores of one feature at a time
+                    ct = cnt[i]
+                    t = 0
+                    while t + 4 <= ct:
+                        q0 = qv[i, t]
+                        q1 = qv[i, t + 1]
+                        q2 = qv[i, t + 2]
+                        q3 = qv[i, t + 3]
+                        r0 = FT[sel[i, t], j0 : j0 + jl]
+                        r1 = FT[sel[i, t + 1], j0 : j0 + jl]
+                        r2 = FT[sel[i, t + 2], j0 : j0 + jl]
+                        r3 = FT[sel[i, t + 3], j0 : j0 + jl]
+                        for j in range(jl):
+                            a0 = q0 - r0[j]
+                            a1 = q1 - r1[j]
+                            a2 = q2 - r2[j]
+                            a3 = q3 - r3[j]
+                            acc[j] += (a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3)
+                            sm[j] += (a0 + a1) + (a2 + a3)
+                        t += 4
+                    while t < ct:
+                        q0 = qv[i, t]
+                        r0 = FT[sel[i, t], j0 : j0 + jl]
+                        for j in range(jl):
+                            a0 = q0 - r0[j]
+                            acc[j] += a0 * a0
+                            sm[j] += a0
+                        t += 1
+                    size = hs[r]
+                    hvr = hv[r]
+                    hir = hi[r]
+                    for j in range(jl):
+                        v = -max(acc[j] - c * sm[j] * sm[j], 0.0)
+                        if size == k and v <= hvr[0]:
+                            continue  # the common case: not among the best k
+                        size = _heap_push(hvr, hir, size, v, j0 + j)
+                    hs[r] = size
+            for r in range(i1 - i0):
+                _heap_emit(hv[r], hi[r], vals[i0 + r], idx[i0 + r])
 
     # ------------------------------------------------------------- GEMM tiles
     @njit(cache=True, fastmath=_FM_RED)
@@ -693,6 +776,45 @@ if numba is not None:
                         out[i0 + i, c] = -np.inf
                     else:
                         out[i0 + i, c] = mx[i, c] + math.log(sm[i, c])
+
+    @njit(parallel=True, cache=True, fastmath=_FM_RED)
+    def _gemm_topk(Xc, Yc, xx, yy, is_dot, fam, prm, amp, vals, idx, rb, cb):
+        """Top-k kernel values from per-thread GEMM tiles: squared distances
+        (as in :func:`_gemm_sum`) or, for dot-product kernels, the products
+        themselves; one heap per row of the thread's block."""
+        n = Xc.shape[0]
+        m = Yc.shape[0]
+        k = vals.shape[1]
+        nrb = (n + rb - 1) // rb
+        for b in prange(nrb):
+            i0 = b * rb
+            i1 = min(n, i0 + rb)
+            Xb = Xc[i0:i1]
+            buf = np.empty(cb, Xc.dtype)
+            hv = np.empty((i1 - i0, k), np.float64)
+            hi = np.empty((i1 - i0, k), np.int64)
+            hs = np.zeros(i1 - i0, np.int64)
+            for j0 in range(0, m, cb):
+                jl = min(cb, m - j0)
+                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                for i in range(i1 - i0):
+                    if is_dot:
+                        for j in range(jl):
+                            buf[j] = G[i, j]
+                    else:
+                        _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
+                    _profile(buf, jl, fam, prm, amp)
+                    size = hs[i]
+                    hvr = hv[i]
+                    hir = hi[i]
+                    for j in range(jl):
+                        v = np.float64(buf[j])
+                        if size == k and v <= hvr[0]:
+                            continue
+                        size = _heap_push(hvr, hir, size, v, j0 + j)
+                    hs[i] = size
+            for i in range(i1 - i0):
+                _heap_emit(hv[i], hi[i], vals[i0 + i], idx[i0 + i])
 
     @njit(parallel=True, cache=True, fastmath=_FM_EXP)
     def _vexp_parallel(a):
@@ -852,16 +974,34 @@ def kernel_matrix(kernel, spec, X, Y, working_memory):
 
 
 def kernel_topk(kernel, spec, X, Y, k, working_memory):
-    if spec.variable == "dot":
-        # a dot-product kernel is a matrix product: BLAS blocks and a
-        # partition beat the pairwise loop by an order of magnitude
-        from . import _numpy
-
-        return _numpy.kernel_topk(kernel, spec, X, Y, k, working_memory)
     X, Y, var, fam, prm = _prepare(spec, X, Y)
     n = X.shape[0]
     vals = np.empty((n, k))
     idx = np.empty((n, k), dtype=np.int64)
+    if var == _VAR_CODES["dot"] or _use_gemm(var, X.shape[1]):
+        # BLAS tiles per thread, then a heap pass: a dot-product kernel is a
+        # matrix product, and many features make distances one as well
+        if var == _VAR_CODES["dot"]:
+            Xc, Yc = X, Y
+            xx = yy = np.zeros(0, X.dtype)
+        else:
+            Xc, Yc, xx, yy = _centre(X, Y)
+        with threadpool_limits(1):
+            _gemm_topk(
+                Xc,
+                Yc,
+                xx,
+                yy,
+                var == _VAR_CODES["dot"],
+                fam,
+                prm,
+                spec.amplitude,
+                vals,
+                idx,
+                _rows_per_thread(n, _GEMM_ROWS),
+                _GEMM_COLS,
+            )
+        return vals, idx
     _topk_direct(
         X,
         np.ascontiguousarray(Y.T),
@@ -874,6 +1014,24 @@ def kernel_topk(kernel, spec, X, Y, k, working_memory):
         idx,
         _col_block(X),
     )
+    return vals, idx
+
+
+def _rows_per_thread(n: int, rows: int) -> int:
+    """Row block of at most ``rows`` that still gives every thread work."""
+    per = -(-n // max(1, numba.get_num_threads()))
+    return int(max(1, min(rows, per)))
+
+
+def masked_topk(sel, cnt, qv, coef, FT, k):
+    """Top ``k`` of minus the masked, offset-corrected squared distances (see
+    :func:`kernlearn.backend.masked_sqdist_topk`); ``FT`` is features x points."""
+    n = sel.shape[0]
+    vals = np.empty((n, k))
+    idx = np.empty((n, k), dtype=np.int64)
+    # a column block of the selected features stays in the L2 cache while a
+    # block of rows sweeps it
+    _masked_topk_rows(sel, cnt, qv, coef, FT, vals, idx, _rows_per_thread(n, 256), 1024)
     return vals, idx
 
 

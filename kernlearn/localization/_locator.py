@@ -8,17 +8,17 @@ chosen per observation (the ones least disturbed by how the phone is held),
 the ``k`` fingerprints closest on that subset are found, and the position is
 their average weighted by a kernel of the distance.
 
-The distance on a per-query subset ``S`` (mask ``m``) is
-``|m * (o - f)|^2 = sum m o^2 - 2 (m o) . f + m . f^2``: a dot product of
-augmented vectors ``[2 m o, -m, -sum m o^2]`` and ``[f, f^2, 1]``, so the top
-``k`` of all queries against the whole map is one
-:func:`kernlearn.backend.kernel_topk` call with a linear kernel, streamed in
-blocks by ``working_memory`` on whichever engine is fastest. A holding
-position shifts all of an observation's readings alike (hand-held phones read
-most beacons a few dB louder than the floor-level map): with
-``offset_shrinkage`` the distance is minimised over a common offset under a
-Gaussian prior, ``|u|^2 - (sum u)^2 / ((1 + lam) |S|)`` for ``u = m * (o -
-f)``, from two matrix products per block.
+The distance on a per-query subset ``S`` is ``|u|^2`` for ``u`` the
+observation minus the fingerprint on ``S``. A holding position shifts all of an
+observation's readings alike (hand-held phones read most beacons a few dB
+louder than the floor-level map): with ``offset_shrinkage`` the distance is
+minimised over a common offset under a Gaussian prior, ``|u|^2 - (sum u)^2 /
+((1 + lam) |S|)``. The search is :func:`kernlearn.backend.masked_sqdist_topk`
+(work per pair is ``|S|``, not the number of beacons; exact top ``k``,
+nothing of size ``n x M`` at once); the classic distance on every beacon is a
+dot product of augmented vectors, ``[2 o, -1, -|o|^2] . [f, |f|^2, 1]``, and
+runs as one :func:`kernlearn.backend.kernel_topk` call with a linear kernel
+(BLAS tiles).
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._config import get_config
-from ..backend import kernel_topk
-from ..backend._numpy import _block_topk
+from ..backend import kernel_topk, masked_sqdist_topk
 from ..backend._spec import profile
 from ..kernels import Cauchy, Gaussian, Laplacian, Linear, Matern, RadialKernel
 from ._maps import build_fingerprint_map
@@ -140,7 +138,9 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         values trust the relative levels of the beacons more than their
         absolute level; ``None`` takes the plain distance (kNN's).
     backend : str, default=None
-        Engine for :func:`kernlearn.backend.kernel_topk`.
+        Engine of the neighbour search (:func:`kernlearn.backend.masked_sqdist_topk`,
+        or :func:`kernlearn.backend.kernel_topk` for the plain distance on all
+        beacons); ``None`` defers to :func:`kernlearn.set_config`.
 
     Attributes
     ----------
@@ -267,7 +267,9 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        F = np.where(np.isnan(X), self.floor, X)
+        # features x points contiguous: the masked search sweeps one beacon's
+        # values over a block of grid points
+        F = np.asfortranarray(np.where(np.isnan(X), self.floor, X))
         self.fingerprints_ = F
         self.positions_ = y
         self.instability_ = None
@@ -410,60 +412,30 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         indices : ndarray of shape (n_samples, n_neighbors)
         """
         O = np.asarray(X, dtype=np.float64) - self.offset_
-        mask = self._masks(O).astype(np.float64)
-        c = self.floor  # centre the dB values: no cancellation in the dot
-        o = np.where(np.isnan(O), self.floor, O) - c
-        F = self.fingerprints_ - c
-        mo = mask * o
-        Xa = np.hstack([2.0 * mo, -mask, -(mo * o).sum(axis=1, keepdims=True)])
-        Ya = np.hstack([F, F * F, np.ones((len(F), 1))])
+        mask = self._masks(O)
+        o = np.where(np.isnan(O), self.floor, O)
         k = self.n_neighbors_
         lam = self.offset_shrinkage
-        if lam is None:
+        if lam is None and self.beacon_selection == "all":
+            # the classic fingerprint distance on every beacon is one dot
+            # product of augmented vectors: [2 o, -1, -|o|^2] . [f, |f|^2, 1]
+            c = self.floor  # centred dB values: no cancellation in the dot
+            o = o - c
+            F = self.fingerprints_ - c
+            Xa = np.hstack([2.0 * o, -np.ones((len(o), 1)), -(o * o).sum(1)[:, None]])
+            Ya = np.hstack([F, (F * F).sum(1)[:, None], np.ones((len(F), 1))])
             vals, idx = kernel_topk(
                 Linear(sigma_0=0.0), Xa, Ya, k=k, backend=self.backend
             )
             return np.maximum(-vals, 0.0), idx
-        return self._shrunk_topk(o, mask, F, Xa, Ya, k, float(lam))
-
-    def _shrunk_topk(self, o, mask, F, Xa, Ya, k, lam):
-        """Exact top ``k`` under the offset-corrected distance
-        ``d_lam = |u|^2 - (sum u)^2 / ((1 + lam) |S|)``, ``u = m * (o - f)``.
-
-        ``d_lam`` is the plain distance minimised over a common offset
-        ``delta`` of the observation with the penalty ``lam |S| delta^2`` (a
-        Gaussian prior on how the holding position shifts every beacon). It
-        is not one dot product, but two: ``|u|^2 = -Xa . Ya`` and ``sum u =
-        sum m o - m . f``; per block of rows and map points, two matrix
-        products and a partition keep the running top ``k`` (blocks sized by
-        ``working_memory``, nothing of size ``n x M`` at once).
-        """
-        n, M = len(o), len(F)
-        c = 1.0 / ((1.0 + lam) * np.maximum(mask.sum(axis=1), 1.0))
-        a = (mask * o).sum(axis=1)
-        budget = max(get_config()["working_memory"] * 2**20 / 8 / 4, 1024)
-        cols = int(min(M, max(k, budget // min(n, 256))))
-        rows = int(max(1, min(n, budget // cols)))
-        d2 = np.full((n, k), np.inf)
-        idx = np.zeros((n, k), dtype=np.int64)
-        for r0 in range(0, n, rows):
-            r = slice(r0, min(n, r0 + rows))
-            best_v = np.full((r.stop - r.start, k), -np.inf)
-            best_i = np.zeros((r.stop - r.start, k), dtype=np.int64)
-            for c0 in range(0, M, cols):
-                cs = slice(c0, min(M, c0 + cols))
-                plain = -(Xa[r] @ Ya[cs].T)
-                s = a[r, None] - mask[r] @ F[cs].T
-                neg = -np.maximum(plain - c[r, None] * s * s, 0.0)
-                kk = min(k, cs.stop - cs.start)
-                bv, bi = _block_topk(neg, kk, c0)
-                cand_v = np.concatenate([best_v, bv], axis=1)
-                cand_i = np.concatenate([best_i, bi], axis=1)
-                order = np.argsort(-cand_v, axis=1, kind="stable")[:, :k]
-                best_v = np.take_along_axis(cand_v, order, axis=1)
-                best_i = np.take_along_axis(cand_i, order, axis=1)
-            d2[r], idx[r] = -best_v, best_i
-        return d2, idx
+        return masked_sqdist_topk(
+            o,
+            mask,
+            self.fingerprints_,
+            k,
+            shrinkage=None if lam is None else float(lam),
+            backend=self.backend,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
