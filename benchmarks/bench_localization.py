@@ -100,6 +100,7 @@ def _methods():
                 beacon_selection="all",
                 n_neighbors=K_QPS,
                 offset_shrinkage=None,
+                gain_shrinkage=None,
             ),  # fmt: skip
         ),
         ("sklearn KNeighborsRegressor brute", "brute"),
@@ -191,16 +192,17 @@ def run_accuracy(shipped):
     Xc, yc = test.data[cal], test.positions[cal]
     Xe, ye = test.data[~cal], test.positions[~cal]
     knn = dict(weights="uniform", beacon_selection="all", n_neighbors=5,
-               offset_shrinkage=None)  # fmt: skip
-    wknn = dict(weights="distance", beacon_selection="all", n_neighbors=5,
-                offset_shrinkage=None)  # fmt: skip
+               offset_shrinkage=None, gain_shrinkage=None)  # fmt: skip
+    wknn = {**knn, "weights": "distance"}
     configs = [
         ("kNN k=5", knn, False),
         ("WKNN k=5", wknn, False),
         ("kNN k=5 + holding offset (calibrated)", knn, True),
         ("kernlearn, no calibration (defaults)", {}, False),
-        ("kernlearn, no calibration, no offset shrinkage",
-         dict(offset_shrinkage=None), False),
+        ("kernlearn, no calibration, offset only (gain_shrinkage=None)",
+         dict(gain_shrinkage=None), False),
+        ("kernlearn, no calibration, neither offset nor gain",
+         dict(offset_shrinkage=None, gain_shrinkage=None), False),
         ("kernlearn, calibrated (defaults)", {}, True),
         ("kernlearn, stable beacons, calibrated",
          dict(beacon_selection="stable"), True),
@@ -235,6 +237,7 @@ def run_synthetic(args):
                 beacon_selection="all",
                 n_neighbors=5,
                 offset_shrinkage=None,
+                gain_shrinkage=None,
             ),
         ),
         ("kernlearn (defaults)", {}),

@@ -95,7 +95,7 @@ def main(argv=None):
     )
 
     knn = dict(weights="uniform", beacon_selection="all", n_neighbors=5,
-               offset_shrinkage=None)  # fmt: skip
+               offset_shrinkage=None, gain_shrinkage=None)  # fmt: skip
     models = [
         ("kNN k=5", FingerprintLocator(**knn), False),
         ("WKNN k=5", FingerprintLocator(**{**knn, "weights": "distance"}), False),

@@ -599,17 +599,39 @@ if numba is not None:
                     size = _heap_push(hv, hi, size, np.float64(buf[j]), j0 + j)
             _heap_emit(hv, hi, vals[i], idx[i])
 
+    @njit(cache=True, inline="always")
+    def _corrected_d(suu, su, sau, off, gain, a2):
+        """Masked distance with the optional offset and gain corrections (the
+        scalar twin of ``_neighbors._corrected``)."""
+        if gain > 0.0:
+            sgg = a2 - 2.0 * sau + suu + gain
+            sug = sau - suu
+            if off > 0.0:
+                det = sgg * off - su * su
+                if det <= 0.0:
+                    return max(suu, 0.0)
+                d = suu - (off * sug * sug + 2.0 * su * su * sug + sgg * su * su) / det
+            else:
+                d = suu - sug * sug / sgg if sgg > 0.0 else suu
+        elif off > 0.0:
+            d = suu - su * su / off
+        else:
+            d = suu
+        return max(d, 0.0)
+
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
-    def _masked_topk_rows(sel, cnt, qv, coef, FT, vals, idx, rb, cb):
-        """Top ``k`` of ``-d_i(j)`` for ``d_i(j) = sum_t (qv[i,t] - FT[sel[i,t],
-        j])^2 - coef[i] (sum_t (qv[i,t] - FT[sel[i,t], j]))^2`` over the
-        ``cnt[i]`` selected features of row ``i``.
+    def _masked_topk_rows(sel, cnt, qv, av, off, gain, a2, FT, vals, idx, rb, cb):
+        """Top ``k`` of minus the masked distances of
+        :func:`kernlearn.backend.masked_sqdist_topk` over the ``cnt[i]``
+        selected features ``sel[i, :cnt[i]]`` of each row (values ``qv``, and
+        ``av`` about the row's mean for the gain).
 
         Work per pair is ``cnt[i]``, not the feature count: each thread takes
         ``rb`` rows and sweeps column blocks of ``FT`` (features x points, so a
         selected feature's values for ``cb`` points are contiguous and the
-        block stays in cache while the rows use it); two accumulators per
-        point, then one pass through a top-k heap per row.
+        block stays in cache while the rows use it); per point the sums of
+        ``u``, ``u^2`` (and ``a u`` for the gain), then one pass through a
+        top-k heap per row.
         """
         n = sel.shape[0]
         m = FT.shape[1]
@@ -623,18 +645,20 @@ if numba is not None:
             hs = np.zeros(i1 - i0, np.int64)
             acc = np.empty(cb, np.float64)
             sm = np.empty(cb, np.float64)
+            sa = np.empty(cb, np.float64)
             for j0 in range(0, m, cb):
                 jl = min(cb, m - j0)
                 for r in range(i1 - i0):
                     i = i0 + r
-                    c = coef[i]
                     for j in range(jl):
                         acc[j] = 0.0
                         sm[j] = 0.0
+                        sa[j] = 0.0
                     # four features per sweep: a quarter of the accumulator
                     # loads and stores of one feature at a time
                     ct = cnt[i]
                     t = 0
+                    use_gain = gain[i] > 0.0
                     while t + 4 <= ct:
                         q0 = qv[i, t]
                         q1 = qv[i, t + 1]
@@ -644,27 +668,46 @@ if numba is not None:
                         r1 = FT[sel[i, t + 1], j0 : j0 + jl]
                         r2 = FT[sel[i, t + 2], j0 : j0 + jl]
                         r3 = FT[sel[i, t + 3], j0 : j0 + jl]
-                        for j in range(jl):
-                            a0 = q0 - r0[j]
-                            a1 = q1 - r1[j]
-                            a2 = q2 - r2[j]
-                            a3 = q3 - r3[j]
-                            acc[j] += (a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3)
-                            sm[j] += (a0 + a1) + (a2 + a3)
+                        if use_gain:
+                            w0 = av[i, t]
+                            w1 = av[i, t + 1]
+                            w2 = av[i, t + 2]
+                            w3 = av[i, t + 3]
+                            for j in range(jl):
+                                u0 = q0 - r0[j]
+                                u1 = q1 - r1[j]
+                                u2 = q2 - r2[j]
+                                u3 = q3 - r3[j]
+                                acc[j] += (u0 * u0 + u1 * u1) + (u2 * u2 + u3 * u3)
+                                sm[j] += (u0 + u1) + (u2 + u3)
+                                sa[j] += (w0 * u0 + w1 * u1) + (w2 * u2 + w3 * u3)
+                        else:
+                            for j in range(jl):
+                                u0 = q0 - r0[j]
+                                u1 = q1 - r1[j]
+                                u2 = q2 - r2[j]
+                                u3 = q3 - r3[j]
+                                acc[j] += (u0 * u0 + u1 * u1) + (u2 * u2 + u3 * u3)
+                                sm[j] += (u0 + u1) + (u2 + u3)
                         t += 4
                     while t < ct:
                         q0 = qv[i, t]
+                        w0 = av[i, t]
                         r0 = FT[sel[i, t], j0 : j0 + jl]
                         for j in range(jl):
-                            a0 = q0 - r0[j]
-                            acc[j] += a0 * a0
-                            sm[j] += a0
+                            u0 = q0 - r0[j]
+                            acc[j] += u0 * u0
+                            sm[j] += u0
+                            sa[j] += w0 * u0
                         t += 1
                     size = hs[r]
                     hvr = hv[r]
                     hir = hi[r]
+                    oi = off[i]
+                    gi = gain[i]
+                    ai = a2[i]
                     for j in range(jl):
-                        v = -max(acc[j] - c * sm[j] * sm[j], 0.0)
+                        v = -_corrected_d(acc[j], sm[j], sa[j], oi, gi, ai)
                         if size == k and v <= hvr[0]:
                             continue  # the common case: not among the best k
                         size = _heap_push(hvr, hir, size, v, j0 + j)
@@ -1023,15 +1066,28 @@ def _rows_per_thread(n: int, rows: int) -> int:
     return int(max(1, min(rows, per)))
 
 
-def masked_topk(sel, cnt, qv, coef, FT, k):
-    """Top ``k`` of minus the masked, offset-corrected squared distances (see
+def masked_topk(sel, cnt, qv, av, off, gain, a2, FT, k):
+    """Top ``k`` of minus the masked distances (see
     :func:`kernlearn.backend.masked_sqdist_topk`); ``FT`` is features x points."""
     n = sel.shape[0]
     vals = np.empty((n, k))
     idx = np.empty((n, k), dtype=np.int64)
     # a column block of the selected features stays in the L2 cache while a
     # block of rows sweeps it
-    _masked_topk_rows(sel, cnt, qv, coef, FT, vals, idx, _rows_per_thread(n, 256), 1024)
+    _masked_topk_rows(
+        sel,
+        cnt,
+        qv,
+        av,
+        np.ascontiguousarray(off, dtype=np.float64),
+        np.ascontiguousarray(gain, dtype=np.float64),
+        np.ascontiguousarray(a2, dtype=np.float64),
+        FT,
+        vals,
+        idx,
+        _rows_per_thread(n, 256),
+        1024,
+    )
     return vals, idx
 
 

@@ -11,9 +11,10 @@ their average weighted by a kernel of the distance.
 The distance on a per-query subset ``S`` is ``|u|^2`` for ``u`` the
 observation minus the fingerprint on ``S``. A holding position shifts all of an
 observation's readings alike (hand-held phones read most beacons a few dB
-louder than the floor-level map): with ``offset_shrinkage`` the distance is
-minimised over a common offset under a Gaussian prior, ``|u|^2 - (sum u)^2 /
-((1 + lam) |S|)``. The search is :func:`kernlearn.backend.masked_sqdist_topk`
+louder than the floor-level map) and stretches them about their mean: the
+distance is minimised over a common offset (``offset_shrinkage``, closed form
+``|u|^2 - (sum u)^2 / ((1 + lam) |S|)``) and a gain (``gain_shrinkage``), each
+under a Gaussian prior. The search is :func:`kernlearn.backend.masked_sqdist_topk`
 (work per pair is ``|S|``, not the number of beacons; exact top ``k``,
 nothing of size ``n x M`` at once); the classic distance on every beacon is a
 dot product of augmented vectors, ``[2 o, -1, -|o|^2] . [f, |f|^2, 1]``, and
@@ -137,6 +138,12 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         the observation minus the fingerprint on the selected beacons. Small
         values trust the relative levels of the beacons more than their
         absolute level; ``None`` takes the plain distance (kNN's).
+    gain_shrinkage : float or None, default=30.0
+        The holding position also stretches or compresses an observation's
+        dB levels about its own mean (strong and weak beacons do not move
+        alike). The distance is also minimised over a gain ``1 + beta`` with
+        the penalty ``gain_shrinkage * |S| * beta^2`` (see
+        :func:`kernlearn.backend.masked_sqdist_topk`); ``None`` fits no gain.
     backend : str, default=None
         Engine of the neighbour search (:func:`kernlearn.backend.masked_sqdist_topk`,
         or :func:`kernlearn.backend.kernel_topk` for the plain distance on all
@@ -171,7 +178,7 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
     >>> loc = FingerprintLocator(n_neighbors=2, n_beacons=2, bandwidth=4.0)
     >>> loc = loc.fit(F, pos)
     >>> loc.predict([[-62.0, -78.0, np.nan]]).round(2)
-    array([[0.11, 0.  ]])
+    array([[0.1, 0. ]])
     """
 
     _parameter_constraints: dict = {
@@ -186,6 +193,7 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         "aggregate": [StrOptions({"mean", "none"})],
         "holding_offset": ["boolean"],
         "offset_shrinkage": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "gain_shrinkage": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "backend": [None, str],
     }
 
@@ -203,6 +211,7 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         aggregate="mean",
         holding_offset=True,
         offset_shrinkage=0.25,
+        gain_shrinkage=30.0,
         backend=None,
     ):
         self.kernel = kernel
@@ -216,6 +225,7 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         self.aggregate = aggregate
         self.holding_offset = holding_offset
         self.offset_shrinkage = offset_shrinkage
+        self.gain_shrinkage = gain_shrinkage
         self.backend = backend
 
     # ------------------------------------------------------------------ fit
@@ -415,8 +425,8 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         mask = self._masks(O)
         o = np.where(np.isnan(O), self.floor, O)
         k = self.n_neighbors_
-        lam = self.offset_shrinkage
-        if lam is None and self.beacon_selection == "all":
+        lam, mu = self.offset_shrinkage, self.gain_shrinkage
+        if lam is None and mu is None and self.beacon_selection == "all":
             # the classic fingerprint distance on every beacon is one dot
             # product of augmented vectors: [2 o, -1, -|o|^2] . [f, |f|^2, 1]
             c = self.floor  # centred dB values: no cancellation in the dot
@@ -433,7 +443,8 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
             mask,
             self.fingerprints_,
             k,
-            shrinkage=None if lam is None else float(lam),
+            offset_shrinkage=None if lam is None else float(lam),
+            gain_shrinkage=None if mu is None else float(mu),
             backend=self.backend,
         )
 

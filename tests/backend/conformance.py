@@ -14,6 +14,8 @@ errors at d <= 300 and the argument of exp up to ~30).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -289,7 +291,8 @@ class EngineConformance:
         _, kernel = case
         ls = np.atleast_1d(getattr(kernel, "length_scale", 1.0))
         if ls.size > 1:  # anisotropic: one length scale per feature
-            kernel = kernel.set_params(length_scale=np.resize(ls, 24))
+            kernel = copy.deepcopy(kernel)  # CASES are shared by every test
+            kernel.set_params(length_scale=np.resize(ls, 24))
         X, Y = _data(300, 700, 24, dtype, seed=3)
         ref_K = reference_matrix(kernel, X, Y)
         vals, idx = kernel_topk(

@@ -34,12 +34,13 @@ def observe(F, pos, n=200, seed=1, offset=0.0, noise=2.0):
     return O, pos[i]
 
 
-def reference(F, P, O, floor, n_beacons, k, bw, weights, lam=None):
+def reference(F, P, O, floor, n_beacons, k, bw, weights, lam=None, mu=None):
     """The estimator written out densely: per row, strongest heard beacons,
-    masked distances to every fingerprint (with ``lam``: minimised over a
-    common offset ``delta`` with the penalty ``lam |S| delta^2``, by a
-    scalar minimiser), top k, weighted mean."""
-    from scipy.optimize import minimize_scalar
+    masked distances to every fingerprint (with ``lam`` / ``mu``: minimised
+    over a common offset ``delta`` and a gain ``1 + beta`` about the row's
+    mean level, with the penalties ``lam |S| delta^2`` and ``mu |S| beta^2``,
+    by a numerical minimiser), top k, weighted mean."""
+    from scipy.optimize import minimize
 
     Fz = np.where(np.isnan(F), floor, F)
     out = []
@@ -47,16 +48,32 @@ def reference(F, P, O, floor, n_beacons, k, bw, weights, lam=None):
         heard = ~np.isnan(o)
         order = np.argsort(-np.where(heard, o, -np.inf), kind="stable")
         sel = order[: min(n_beacons, heard.sum())]
-        if lam is None:
+        if lam is None and mu is None:
             d2 = ((o[sel][None, :] - Fz[:, sel]) ** 2).sum(1)
         else:
             n_sel = len(sel)
+            c = o[sel].mean()
 
-            def penalised(t, u, n_sel=n_sel):
-                return ((u - t) ** 2).sum() + lam * n_sel * t * t
+            def penalised(p, u, g, n_sel=n_sel):
+                beta = p[0] if mu is not None else 0.0
+                delta = p[1] if lam is not None else 0.0
+                r = u - beta * g - delta
+                return (
+                    (r**2).sum()
+                    + (lam or 0.0) * n_sel * delta**2
+                    + (mu or 0.0) * n_sel * beta**2
+                )
 
             d2 = np.array(
-                [minimize_scalar(penalised, args=(o[sel] - f[sel],)).fun for f in Fz]
+                [
+                    minimize(
+                        penalised,
+                        np.zeros(2),
+                        args=(o[sel] - f[sel], f[sel] - c),
+                        tol=1e-12,
+                    ).fun
+                    for f in Fz
+                ]
             )
         top = np.argsort(d2, kind="stable")[:k]
         if weights == "kernel":
@@ -67,18 +84,20 @@ def reference(F, P, O, floor, n_beacons, k, bw, weights, lam=None):
     return np.array(out)
 
 
-@pytest.mark.parametrize("lam", [None, 0.25])
+@pytest.mark.parametrize(
+    "lam, mu", [(None, None), (0.25, None), (None, 10.0), (0.25, 10.0)]
+)
 @pytest.mark.parametrize("weights", ["kernel", "uniform"])
-def test_matches_dense_reference(weights, lam):
+def test_matches_dense_reference(weights, lam, mu):
     F, P, _ = toy_map()
-    O, _ = observe(F, P, n=60 if lam else 200)
+    O, _ = observe(F, P, n=200 if lam is None and mu is None else 25)
     loc = FingerprintLocator(
         n_beacons=5, n_neighbors=4, bandwidth=5.0, weights=weights,
-        offset_shrinkage=lam,
+        offset_shrinkage=lam, gain_shrinkage=mu,
     ).fit(F, P)  # fmt: skip
     np.testing.assert_allclose(
         loc.predict(O),
-        reference(F, P, O, -100.0, 5, 4, 5.0, weights, lam),
+        reference(F, P, O, -100.0, 5, 4, 5.0, weights, lam, mu),
         atol=1e-6,
     )
 
@@ -88,8 +107,8 @@ def test_offset_shrinkage_undoes_a_common_shift():
     # through most of it, the plain one does not
     F, P, _ = toy_map()
     O, Po = observe(F, P, n=300, offset=6.0, noise=1.0)
-    plain = FingerprintLocator(offset_shrinkage=None).fit(F, P)
-    shrunk = FingerprintLocator(offset_shrinkage=0.1).fit(F, P)
+    plain = FingerprintLocator(offset_shrinkage=None, gain_shrinkage=None).fit(F, P)
+    shrunk = FingerprintLocator(offset_shrinkage=0.1, gain_shrinkage=None).fit(F, P)
     e_plain = mean_localization_error(Po, plain.predict(O))
     e_shrunk = mean_localization_error(Po, shrunk.predict(O))
     assert e_shrunk < 0.7 * e_plain
@@ -101,13 +120,13 @@ def test_all_beacons_uniform_equals_sklearn_knn():
     O = np.where(np.isnan(O), -100.0, O)  # sklearn needs every reading
     ours = FingerprintLocator(
         weights="uniform", beacon_selection="all", n_neighbors=5,
-        offset_shrinkage=None,
+        offset_shrinkage=None, gain_shrinkage=None,
     ).fit(F, P)  # fmt: skip
     ref = KNeighborsRegressor(n_neighbors=5).fit(np.where(np.isnan(F), -100, F), P)
     np.testing.assert_allclose(ours.predict(O), ref.predict(O), atol=1e-9)
     wours = FingerprintLocator(
         weights="distance", beacon_selection="all", n_neighbors=5,
-        offset_shrinkage=None,
+        offset_shrinkage=None, gain_shrinkage=None,
     ).fit(F, P)  # fmt: skip
     wref = KNeighborsRegressor(n_neighbors=5, weights="distance")
     wref.fit(np.where(np.isnan(F), -100, F), P)
@@ -118,13 +137,13 @@ def test_holding_offset_calibration_recovers_the_shift():
     F, P, _ = toy_map()
     shift = np.linspace(2.0, 8.0, F.shape[1])  # hand-held reads louder
     Oc, Pc = observe(F, P, n=400, seed=2, offset=shift, noise=1.0)
-    loc = FingerprintLocator(offset_shrinkage=None)
+    loc = FingerprintLocator(offset_shrinkage=None, gain_shrinkage=None)
     loc.fit(F, P, calibration_X=Oc, calibration_y=Pc)
     # the map's own noise (1 dB) and the observation noise average out
     np.testing.assert_allclose(loc.offset_, shift, atol=0.5)
     assert np.all(loc.instability_ < 2.5)
     O, Po = observe(F, P, n=300, seed=3, offset=shift, noise=2.0)
-    plain = FingerprintLocator(offset_shrinkage=None).fit(F, P)
+    plain = FingerprintLocator(offset_shrinkage=None, gain_shrinkage=None).fit(F, P)
     e_cal = mean_localization_error(Po, loc.predict(O))
     e_plain = mean_localization_error(Po, plain.predict(O))
     assert e_cal < 0.7 * e_plain

@@ -8,6 +8,15 @@ from kernlearn.localization import FingerprintLocator, localization_errors
 
 from .._rss import needs_rss_data as needs_data
 
+#: plain kNN on every beacon, no offset or gain: the classic baseline
+KNN = dict(
+    weights="uniform",
+    beacon_selection="all",
+    n_neighbors=5,
+    offset_shrinkage=None,
+    gain_shrinkage=None,
+)
+
 
 def calibration_split(positions, fraction=0.2, seed=0):
     """Hand-held windows at a random ``fraction`` of the grid points calibrate;
@@ -30,10 +39,8 @@ def test_target_on_the_hand_held_windows():
         e = localization_errors(ye, est.predict(Xe))
         return e.mean(), np.median(e), np.percentile(e, 90)
 
-    knn = stats(FingerprintLocator(weights="uniform", beacon_selection="all",
-                                   n_neighbors=5, offset_shrinkage=None))  # fmt: skip
-    wknn = stats(FingerprintLocator(weights="distance", beacon_selection="all",
-                                    n_neighbors=5, offset_shrinkage=None))  # fmt: skip
+    knn = stats(FingerprintLocator(**KNN))
+    wknn = stats(FingerprintLocator(**{**KNN, "weights": "distance"}))
     ours = stats(
         FingerprintLocator(), calibration_X=test.data[cal],
         calibration_y=test.positions[cal],
@@ -46,14 +53,11 @@ def test_target_on_the_hand_held_windows():
 
 @needs_data
 def test_target_without_calibration_on_every_test_window():
-    # the per-observation offset (shrinkage 0.25) stands in for calibration:
+    # the per-observation offset and gain stand in for calibration:
     # all 5,573 hand-held windows, no hand-held data used in fitting
     train = load_rss_ble_uog("train", protocol=3)
     test = load_rss_ble_uog("test", protocol=3)
-    knn = FingerprintLocator(
-        weights="uniform", beacon_selection="all", n_neighbors=5,
-        offset_shrinkage=None,
-    )  # fmt: skip
+    knn = FingerprintLocator(**KNN)
     e_knn = localization_errors(
         test.positions, knn.fit(train.data, train.positions).predict(test.data)
     )
@@ -71,10 +75,7 @@ def test_synthetic_building_same_code():
     b = make_rss_fingerprints(5000, 100, n_queries=500, random_state=0)
     loc = FingerprintLocator().fit(b.fingerprints, b.positions)
     e = localization_errors(b.query_positions, loc.predict(b.queries))
-    knn = FingerprintLocator(
-        weights="uniform", beacon_selection="all", n_neighbors=5,
-        offset_shrinkage=None,
-    )  # fmt: skip
+    knn = FingerprintLocator(**KNN)
     e_knn = localization_errors(
         b.query_positions, knn.fit(b.fingerprints, b.positions).predict(b.queries)
     )
