@@ -66,7 +66,8 @@ def test_target_without_calibration_on_every_test_window():
         FingerprintLocator().fit(train.data, train.positions).predict(test.data),
     )
     assert 2.0 < e_knn.mean() < 2.5
-    assert e_ours.mean() <= 1.9
+    assert e_ours.mean() <= 1.9  # 1.76 m measured
+    assert e_ours.mean() < 0.85 * e_knn.mean()  # kNN: 2.18 m
     assert np.percentile(e_ours, 90) < np.percentile(e_knn, 90)
 
 
@@ -82,6 +83,6 @@ def test_synthetic_building_same_code():
     side = np.ptp(b.positions, axis=0).max()
     assert e.mean() < 0.1 * side
     # defaults are tuned on the shipped 15-beacon data; with 100 beacons more
-    # of them help (n_beacons=30: 1.13 m against kNN's 1.76 m on 2,000
-    # queries), the defaults stay near kNN
+    # of them help (n_beacons=30: 1.18 m against kNN's 1.76 m on 2,000
+    # queries, the defaults 1.66 m; on these 500 queries 1.74 m, kNN 1.66 m)
     assert e.mean() < 1.5 * e_knn.mean()
