@@ -313,6 +313,21 @@ def _check_range(value, name):
     return low, high
 
 
+def _check_mean_sd(value, name):
+    try:
+        mean, sd = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a (mean, standard deviation) pair, got {value!r}."
+        ) from None
+    if not (np.isfinite(mean) and np.isfinite(sd) and sd >= 0):
+        raise ValueError(
+            f"{name} must be a finite mean and a standard deviation >= 0, got "
+            f"{value!r}."
+        )
+    return mean, sd
+
+
 def _check_nonnegative(value, name):
     if not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
@@ -371,6 +386,8 @@ def make_rss_fingerprints(
     shadowing_sigma=4.0,
     shadowing_length=5.0,
     holding_offset_sigma=3.0,
+    holding_shift=(0.0, 0.0),
+    holding_gain=(0.0, 0.0),
     noise_sigma=2.0,
     n_readings=10,
     packet_loss=0.1,
@@ -397,8 +414,12 @@ def make_rss_fingerprints(
     A query is what a hand-held phone reports at a random position: the mean RSS
     there, plus a holding offset per query and beacon (the hand and body attenuate
     each direction differently), plus the mean of ``n_readings`` independent
-    reading noises (a scanning window); a beacon is missing (NaN) from a query
-    with probability ``packet_loss`` (all its packets lost in the window) or when
+    reading noises (a scanning window). With ``holding_shift`` and
+    ``holding_gain`` the holding position also moves all of a query's readings
+    alike and stretches them about their mean ``c`` (over the beacons audible
+    there): ``q -> c + (1 + beta) (q - c) + delta`` with ``delta`` and
+    ``beta`` drawn per query. A beacon is missing (NaN) from a query with
+    probability ``packet_loss`` (all its packets lost in the window) or when
     the observed value is below ``floor``.
 
     Parameters
@@ -423,6 +444,15 @@ def make_rss_fingerprints(
     holding_offset_sigma : float, default=3.0
         Standard deviation (dB) of the zero-mean Gaussian offset added per query
         and beacon for how the phone is held.
+    holding_shift : (float, float), default=(0.0, 0.0)
+        Mean and standard deviation (dB) of the common offset ``delta`` per
+        query. On the shipped BLE data, hand-held windows against the
+        floor-phone map at the same point: about (3.3, 2.8).
+    holding_gain : (float, float), default=(0.0, 0.0)
+        Mean and standard deviation of the gain deviation ``beta`` per query,
+        drawn from a Gaussian clipped below at -0.9 so that ``1 + beta`` stays
+        positive. On the shipped data about (-0.23, 0.31): hand-held readings
+        span a narrower range of levels.
     noise_sigma : float, default=2.0
         Standard deviation (dB) of the noise of one reading; a query averages
         ``n_readings`` readings, so its noise is ``noise_sigma / sqrt(n_readings)``.
@@ -475,6 +505,13 @@ def make_rss_fingerprints(
     power_range = _check_range(tx_power, "tx_power")
     shadowing_sigma = _check_nonnegative(shadowing_sigma, "shadowing_sigma")
     holding = _check_nonnegative(holding_offset_sigma, "holding_offset_sigma")
+    shift = _check_mean_sd(holding_shift, "holding_shift")
+    gain = _check_mean_sd(holding_gain, "holding_gain")
+    if gain[0] <= -0.9:
+        raise ValueError(
+            f"holding_gain={holding_gain!r}: the mean gain deviation must be above "
+            "-0.9 (1 + beta stays positive)."
+        )
     noise_sigma = _check_nonnegative(noise_sigma, "noise_sigma")
     if not isinstance(shadowing_length, numbers.Real) or not shadowing_length > 0:
         raise ValueError(
@@ -499,9 +536,15 @@ def make_rss_fingerprints(
     queries = _mean_rss(query_positions, beacons, power, exponent, field)
     queries += rng.normal(0.0, holding, size=queries.shape)
     queries += rng.normal(0.0, noise_sigma / np.sqrt(n_readings), size=queries.shape)
-    queries[(rng.uniform(size=queries.shape) < packet_loss) | (queries < floor)] = (
-        np.nan
-    )
+    lost = rng.uniform(size=queries.shape) < packet_loss
+    if any(shift) or any(gain):  # drawn last: the other draws stay as they were
+        audible = queries >= floor
+        c = np.where(audible, queries, 0.0).sum(1) / np.maximum(audible.sum(1), 1)
+        beta = rng.normal(gain[0], gain[1], size=(n_queries, 1))
+        beta = np.maximum(beta, -0.9)  # 1 + beta stays positive
+        delta = rng.normal(shift[0], shift[1], size=(n_queries, 1))
+        queries = c[:, None] + (1.0 + beta) * (queries - c[:, None]) + delta
+    queries[lost | (queries < floor)] = np.nan
     return Bunch(
         fingerprints=fingerprints,
         positions=positions,
