@@ -409,7 +409,9 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         return (w[..., None] * P).sum(axis=1) / w.sum(axis=1)[:, None]
 
     def kneighbors_distances(self, X):
-        """Squared RSS distances (dB^2, on each row's selected beacons) to its
+        """Squared RSS distances (dB^2, on each row's selected beacons, after
+        the holding offset and gain are fitted away when
+        ``offset_shrinkage`` / ``gain_shrinkage`` are set) to its
         ``n_neighbors`` closest fingerprints, and their indices.
 
         Parameters
