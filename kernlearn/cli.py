@@ -2,9 +2,11 @@
 
 ``kernlearn info`` reports versions, the machine, the configuration and which
 engines are usable here (and, for each that is not, why and how to install it).
-``kernlearn demo`` runs the kernel primitives on every usable engine on the same
-seeded random data, checks each against the numpy reference engine and prints one
-table of timings. The same interface is available as ``python -m kernlearn``.
+``kernlearn demo`` runs every estimator family once against an independent
+reference and prints one table (see :mod:`kernlearn._demo`); ``kernlearn
+primitives`` runs the kernel primitives on every usable engine on the same seeded
+random data, checks each against the numpy reference engine and prints their
+timings. The same interface is available as ``python -m kernlearn``.
 """
 
 from __future__ import annotations
@@ -237,15 +239,17 @@ def _max_rel_err(prim, got, ref) -> float:
     return float(np.max(err)) if err.size else 0.0
 
 
-def _cmd_demo(args) -> int:
+def _cmd_primitives(args) -> int:
     from .backend import engine_status
 
     if args.n < 1 or (args.m is not None and args.m < 1) or args.d < 1:
-        print("kernlearn demo: --n, --m and --d must be positive.", file=sys.stderr)
+        print(
+            "kernlearn primitives: --n, --m and --d must be positive.", file=sys.stderr
+        )
         return 2
     m = args.n if args.m is None else args.m
     if not 1 <= args.k <= m:
-        print(f"kernlearn demo: --k must be in [1, m={m}].", file=sys.stderr)
+        print(f"kernlearn primitives: --k must be in [1, m={m}].", file=sys.stderr)
         return 2
 
     status = engine_status()
@@ -253,7 +257,7 @@ def _cmd_demo(args) -> int:
         usable, reason, extra = status[args.backend]
         if not usable:
             print(
-                f"kernlearn demo: the {args.backend!r} engine is not usable here: "
+                f"kernlearn: the {args.backend!r} engine is not usable here: "
                 f"{reason}\nInstall it with: {_install_hint(extra)}",
                 file=sys.stderr,
             )
@@ -274,7 +278,8 @@ def _cmd_demo(args) -> int:
     ks = min(args.k, small)
 
     print(
-        f"kernlearn demo: n={args.n}, m={m}, d={args.d}, {dtype.name}, k={args.k}, "
+        f"kernlearn primitives: n={args.n}, m={m}, d={args.d}, {dtype.name}, "
+        f"k={args.k}, "
         f"seed={args.seed}; engines: {', '.join(engines)}"
     )
     if args.backend is None and skipped:
@@ -400,32 +405,63 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo = sub.add_parser(
         "demo",
-        help="run and time the kernel primitives on every usable engine",
-        description="Run kernel_sum, kernel_logsumexp and kernel_topk with a "
-        "Gaussian and a Laplacian kernel on every usable engine on the same "
-        "seeded data, check each against the numpy engine and time them.",
+        help="run every estimator family once against a reference",
+        description="Run every capability of kernlearn once (kernel primitives, "
+        "KDE, private similarity sums, random features and neural kernels, graph "
+        "clustering, Kronecker GP and the PDE solver, RSS localisation) on the "
+        "shipped data where present and kernlearn's generators otherwise, check "
+        "each against an independent reference and print one table; figures go "
+        "to --out.",
+    )
+    demo.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PART",
+        default=None,
+        help="run these parts only: " + ", ".join(_demo_parts()),
     )
     demo.add_argument(
         "--backend",
         choices=list(ENGINES),
         default=None,
-        help="run only this engine (the numpy engine still provides the reference)",
+        help="engine for every estimator and primitive (default: the "
+        "configuration's, normally auto)",
     )
     demo.add_argument(
+        "--out",
+        default="kernlearn-demo",
+        help="folder for the figures (default ./kernlearn-demo)",
+    )
+    demo.add_argument("--no-plots", action="store_true", help="draw no figures")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    prim = sub.add_parser(
+        "primitives",
+        help="run and time the kernel primitives on every usable engine",
+        description="Run kernel_sum, kernel_logsumexp and kernel_topk with a "
+        "Gaussian and a Laplacian kernel on every usable engine on the same "
+        "seeded data, check each against the numpy engine and time them.",
+    )
+    prim.add_argument(
+        "--backend",
+        choices=list(ENGINES),
+        default=None,
+        help="run only this engine (the numpy engine still provides the reference)",
+    )
+    prim.add_argument(
         "--n",
         type=int,
         default=_DEMO_DEFAULT_N,
         help=f"number of query points X (default {_DEMO_DEFAULT_N})",
     )
-    demo.add_argument(
+    prim.add_argument(
         "--m", type=int, default=None, help="number of data points Y (default: n)"
     )
-    demo.add_argument("--d", type=int, default=3, help="dimension (default 3)")
-    demo.add_argument("--k", type=int, default=5, help="k of kernel_topk (default 5)")
-    demo.add_argument(
+    prim.add_argument("--d", type=int, default=3, help="dimension (default 3)")
+    prim.add_argument("--k", type=int, default=5, help="k of kernel_topk (default 5)")
+    prim.add_argument(
         "--dtype", choices=["float64", "float32"], default="float64", help="dtype"
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    prim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     return parser
 
 
@@ -474,7 +510,47 @@ def main(argv=None) -> int:
         return 2
     if args.command == "info":
         return _cmd_info(args)
+    if args.command == "primitives":
+        return _cmd_primitives(args)
     return _cmd_demo(args)
+
+
+def _demo_parts():
+    from ._demo import PARTS
+
+    return list(PARTS)
+
+
+def _cmd_demo(args) -> int:
+    from ._demo import PARTS, run_demo
+    from .backend import engine_status
+
+    if args.only:
+        unknown = [p for p in args.only if p not in PARTS]
+        if unknown:
+            print(
+                f"kernlearn demo: unknown part(s) {', '.join(unknown)}; choose from "
+                f"{', '.join(PARTS)}.",
+                file=sys.stderr,
+            )
+            return 2
+    if args.backend is not None and args.backend != "auto":
+        usable, reason, extra = engine_status()[args.backend]
+        if not usable:
+            print(
+                f"kernlearn demo: the {args.backend!r} engine is not usable here: "
+                f"{reason}\nInstall it with: {_install_hint(extra)}",
+                file=sys.stderr,
+            )
+            return 1
+    checks = run_demo(
+        only=args.only,
+        backend=args.backend,
+        out=args.out,
+        seed=args.seed,
+        plots=not args.no_plots,
+    )
+    return 0 if all(c.ok for c in checks) else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

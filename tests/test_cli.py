@@ -1,5 +1,6 @@
 """The ``kernlearn`` command line: ``info``, ``demo``, ``--version``, ``python -m``."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -69,8 +70,62 @@ def test_info_shows_config(capsys):
     assert "'numpy'" in out and "77" in out
 
 
-def test_demo_small(capsys):
-    assert main(["demo", "--n", "2000"]) == 0
+def test_demo_one_part(tmp_path, capsys):
+    assert main(["demo", "--only", "gp", "--out", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "capability" in line)
+    for col in ("dataset", "metric", "value", "reference", "time s", "engine"):
+        assert col in header
+    rows = [line for line in out.splitlines() if line.rstrip().endswith("PASS")]
+    assert any("Kronecker GP regression" in r for r in rows)
+    assert any("GP PDE solver" in r for r in rows)
+    assert "2 of 2 checks passed" in out
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "figs" / "pde_poisson_1d.png").is_file()
+        assert "written to" in out
+
+
+def test_demo_backend_and_bad_parts(tmp_path, capsys):
+    argv = ["demo", "--only", "backend", "--backend", "numpy", "--no-plots"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "numpy engine" in out and "1 of 1 checks passed" in out
+    assert main(["demo", "--only", "nonsense"]) == 2
+    assert "unknown part" in capsys.readouterr().err
+    status = engine_status()
+    missing = [name for name, (ok, _, _) in status.items() if not ok]
+    if missing:
+        assert main(["demo", "--backend", missing[0], "--no-plots"]) == 1
+        assert "pip install" in capsys.readouterr().err
+
+
+def test_demo_part_that_raises_is_a_failed_row(monkeypatch, capsys):
+    import kernlearn._demo as demo
+
+    def broken(ctx):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setitem(demo.PARTS, "gp", ("Kronecker GP", broken))
+    assert main(["demo", "--only", "gp", "--no-plots"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "RuntimeError" in out and "0 of 1 checks" in out
+
+
+@pytest.mark.slow
+def test_demo_every_capability_passes(tmp_path, capsys):
+    # `make demo`: every part on the shipped data (or the generators), about a
+    # minute on 2 cores; every check must pass
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out
+    for part in ("backend primitives", "KDE", "private", "random features",
+                 "graph node clustering", "Kronecker GP", "PDE solver",
+                 "localisation"):  # fmt: skip
+        assert part in out
+
+
+def test_primitives_small(capsys):
+    assert main(["primitives", "--n", "2000"]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if "G pairs/s" in line)
     for col in ("engine", "primitive", "kernel", "seconds", "max rel err vs numpy"):
@@ -93,11 +148,11 @@ def test_demo_small(capsys):
     assert "FAIL" not in out
 
 
-def test_demo_one_backend_float32(capsys):
+def test_primitives_one_backend_float32(capsys):
     assert (
         main(
             [
-                "demo",
+                "primitives",
                 "--backend",
                 "numpy",
                 "--n",
@@ -120,25 +175,25 @@ def test_demo_one_backend_float32(capsys):
     assert all(r[3:6] == ["300", "500", "2"] for r in rows)
 
 
-def test_demo_unusable_backend(capsys):
+def test_primitives_unusable_backend(capsys):
     status = engine_status()
     missing = [name for name, (ok, _, _) in status.items() if not ok]
     if not missing:
         pytest.skip("every engine is usable here")
     name = missing[0]
-    assert main(["demo", "--backend", name, "--n", "10"]) == 1
+    assert main(["primitives", "--backend", name, "--n", "10"]) == 1
     err = capsys.readouterr().err
     assert "not usable" in err and "pip install" in err
 
 
-def test_demo_bad_arguments(capsys):
-    assert main(["demo", "--n", "0"]) == 2
-    assert main(["demo", "--n", "10", "--k", "11"]) == 2
+def test_primitives_bad_arguments(capsys):
+    assert main(["primitives", "--n", "0"]) == 2
+    assert main(["primitives", "--n", "10", "--k", "11"]) == 2
     with pytest.raises(SystemExit):
-        main(["demo", "--backend", "torch"])
+        main(["primitives", "--backend", "torch"])
 
 
-def test_demo_reports_failure(monkeypatch, capsys):
+def test_primitives_reports_failure(monkeypatch, capsys):
     """An engine that disagrees with numpy prints FAIL and exits non-zero."""
     import kernlearn.cli as cli
 
@@ -152,10 +207,10 @@ def test_demo_reports_failure(monkeypatch, capsys):
             return out
 
         monkeypatch.setattr(cli, "_run_primitive", off_by_1e6)
-        argv = ["demo", "--backend", "numba", "--n", "200"]
+        argv = ["primitives", "--backend", "numba", "--n", "200"]
     else:
         monkeypatch.setitem(cli._RTOL, "float64", -1.0)  # nothing can meet this
-        argv = ["demo", "--backend", "numpy", "--n", "200"]
+        argv = ["primitives", "--backend", "numpy", "--n", "200"]
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "max rel err" in out

@@ -29,6 +29,7 @@ import logging
 import numpy as np
 
 from .._config import BACKENDS, get_config
+from ._log import note_engine
 from ._neighbors import masked_sqdist_topk
 from ._spec import KernelSpec
 from ._transforms import cos_sin, fwht, hadamard_chain
@@ -189,8 +190,10 @@ def _select(kernel, X, Y, backend, op):
             fallback,
         )
         if gpu_input and name == "cupy":
+            note_engine(op, "cupy")
             return engine, spec  # the cupy engine has its own host fallback
         engine = _load_engine(fallback)
+    note_engine(op, engine.NAME)
     return engine, spec
 
 

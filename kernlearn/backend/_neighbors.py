@@ -17,6 +17,7 @@ import numpy as np
 
 from .._config import get_config
 from ._chunking import block_shape
+from ._log import note_engine
 from ._transforms import _engine, _module
 from ._validation import is_cupy_array
 
@@ -129,6 +130,7 @@ def masked_sqdist_topk(
     Am = xp.where(mask, Qm - (Qm.sum(axis=1) / s)[:, None], 0.0)
     a2 = (Am * Am).sum(axis=1)
     engine = _engine(backend, Q, n * M)
+    note_engine("masked_sqdist_topk", engine)
     if engine == "cupy":
         import cupy
 

@@ -22,6 +22,7 @@ import logging
 import numpy as np
 
 from .._config import BACKENDS, get_config
+from ._log import note_engine
 from ._validation import is_cupy_array
 
 logger = logging.getLogger("kernlearn")
@@ -248,6 +249,7 @@ def hadamard_chain(X, diagonals, n_out=None, *, out=None, backend=None):
             f"n_out must be in [0, n_blocks * p] = [0, {n_blocks * p}], got {n_out}."
         )
     engine = _engine(backend, X, n * n_out)
+    note_engine("hadamard_chain", engine)
     host = engine == "cupy" and not is_cupy_array(X)
     X, diagonals = _to_device([X, diagonals], engine, X)
     xp = _module(X)
@@ -305,6 +307,7 @@ def cos_sin(P, scale=1.0, *, out=None, backend=None):
     n, m = P.shape
     scale = float(scale)
     engine = _engine(backend, P, 2 * n * m)
+    note_engine("cos_sin", engine)
     host = engine == "cupy" and not is_cupy_array(P)
     (P,) = _to_device([P], engine, P)
     xp = _module(P)
