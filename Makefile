@@ -18,7 +18,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed
+# the demo's progress bar (tqdm) and figures (matplotlib) come with it
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[progress,plot]"
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/kernlearn demo
 
 info: $(VENV)/.installed
