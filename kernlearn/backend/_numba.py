@@ -559,6 +559,18 @@ if numba is not None:
             _heap_sift_down(hv, hi, 0, size)
         return size
 
+    @njit(cache=True, inline="always")
+    def _heap_offer(hv, hi, size, vals, n, j0):
+        """Offer ``vals[:n]`` (columns ``j0`` on) to a top-k heap; returns its
+        size. Most values fall below the root and cost one comparison."""
+        k = hv.shape[0]
+        for j in range(n):
+            v = np.float64(vals[j])
+            if size == k and v <= hv[0]:
+                continue
+            size = _heap_push(hv, hi, size, v, j0 + j)
+        return size
+
     @njit(cache=True)
     def _heap_emit(hv, hi, vals_row, idx_row):
         """Write a full heap out sorted: value descending, index ascending."""
@@ -595,8 +607,7 @@ if numba is not None:
                 jl = min(cb, m - j0)
                 _variable(X, i, YT, j0, jl, var, buf)
                 _profile(buf, jl, fam, prm, amp)
-                for j in range(jl):
-                    size = _heap_push(hv, hi, size, np.float64(buf[j]), j0 + j)
+                size = _heap_offer(hv, hi, size, buf, jl, j0)
             _heap_emit(hv, hi, vals[i], idx[i])
 
     @njit(cache=True, inline="always")
@@ -700,18 +711,12 @@ if numba is not None:
                             sm[j] += u0
                             sa[j] += w0 * u0
                         t += 1
-                    size = hs[r]
-                    hvr = hv[r]
-                    hir = hi[r]
                     oi = off[i]
                     gi = gain[i]
                     ai = a2[i]
-                    for j in range(jl):
-                        v = -_corrected_d(acc[j], sm[j], sa[j], oi, gi, ai)
-                        if size == k and v <= hvr[0]:
-                            continue  # the common case: not among the best k
-                        size = _heap_push(hvr, hir, size, v, j0 + j)
-                    hs[r] = size
+                    for j in range(jl):  # acc becomes minus the distance
+                        acc[j] = -_corrected_d(acc[j], sm[j], sa[j], oi, gi, ai)
+                    hs[r] = _heap_offer(hv[r], hi[r], hs[r], acc, jl, j0)
             for r in range(i1 - i0):
                 _heap_emit(hv[r], hi[r], vals[i0 + r], idx[i0 + r])
 
@@ -847,15 +852,7 @@ if numba is not None:
                     else:
                         _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
                     _profile(buf, jl, fam, prm, amp)
-                    size = hs[i]
-                    hvr = hv[i]
-                    hir = hi[i]
-                    for j in range(jl):
-                        v = np.float64(buf[j])
-                        if size == k and v <= hvr[0]:
-                            continue
-                        size = _heap_push(hvr, hir, size, v, j0 + j)
-                    hs[i] = size
+                    hs[i] = _heap_offer(hv[i], hi[i], hs[i], buf, jl, j0)
             for i in range(i1 - i0):
                 _heap_emit(hv[i], hi[i], vals[i0 + i], idx[i0 + i])
 
