@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2 -q
 
-.PHONY: demo test lint bench info clean
+.PHONY: demo test lint bench info docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_random_features.py
 	$(BIN)/python benchmarks/bench_kronecker_gp.py
 	$(BIN)/python benchmarks/bench_localization.py
+
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@ $(VENV)/.installed
+
+# The documentation site (Sphinx, numpydoc, sphinx-gallery) in docs/_build/html;
+# any warning fails the build.
+docs: $(VENV)/.installed-docs
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -78,6 +78,19 @@ class KernelSpec:
         Family parameters (see the module docstring).
     amplitude : float
         Positive constant factor applied to every value.
+
+    Examples
+    --------
+    A kernel that an engine can run fused describes itself by a spec:
+
+    >>> from kernlearn.backend import KernelSpec
+    >>> from kernlearn.kernels import Gaussian, Matern
+    >>> Gaussian(2.0)._engine_spec()
+    KernelSpec(family='gaussian', length_scale=array([2.]), params=(), amplitude=1.0)
+    >>> Matern(1.0, nu=1.5)._engine_spec().family
+    'matern32'
+    >>> KernelSpec("gaussian", length_scale=[1.0, 3.0]).length_scale
+    array([1., 3.])
     """
 
     family: str

@@ -187,7 +187,7 @@ def _finish(res, out, host):
 
 
 def hadamard_chain(X, diagonals, n_out=None, *, out=None, backend=None):
-    """Structured projections ``D_0 H D_1 H ... H D_m [x; 0]`` of every row.
+    """Structured projections ``D_0 H D_1 H...H D_m [x; 0]`` of every row.
 
     ``H`` is the unnormalised Sylvester Walsh-Hadamard matrix of order ``p`` (a
     power of two, ``p >= n_features``), each ``D_k`` the diagonal matrix of

@@ -118,6 +118,7 @@ def _problem(name):
     return table[name]
 
 
+#: The problems :func:`make_pde_problem` builds (Fang et al., ICLR 2024).
 PDE_PROBLEMS = (
     "poisson_1d_high_freq",
     "allen_cahn_1d_high_freq",

@@ -42,8 +42,25 @@ from ._regime import (
 
 
 class ExtremeValueRegimeWarning(UserWarning):
-    """Sampling from an estimate whose bandwidth is in the extreme-value regime:
-    the samples are near-copies of training points."""
+    """Sampling from an estimate whose bandwidth is in the extreme-value regime.
+
+    Below ``h_G`` (Biroli and Mezard 2024) a few nearest neighbours carry each
+    density, so :meth:`KernelDensity.sample` returns near-copies of training
+    points; :meth:`KernelDensity.regime_report` gives the thresholds.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from kernlearn.density import ExtremeValueRegimeWarning, KernelDensity
+    >>> X = np.random.default_rng(0).standard_normal((500, 16))
+    >>> kde = KernelDensity(bandwidth=0.3).fit(X)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = kde.sample(2, random_state=0)
+    >>> [w.category is ExtremeValueRegimeWarning for w in caught]
+    [True]
+    """
 
 
 class KernelDensity(BaseEstimator):
@@ -132,7 +149,7 @@ class KernelDensity(BaseEstimator):
     sample_weight_ : ndarray of shape (n_samples,)
         Normalised weights (sum 1).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

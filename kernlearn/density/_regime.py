@@ -165,6 +165,17 @@ def effective_h_G(nn_sq_distance: float, spectrum=1.0) -> float:
     Returns
     -------
     h_G : float
+        ``inf`` when the nearest neighbours are as far as typical points.
+
+    Examples
+    --------
+    At the asymptotic nearest-neighbour distance, ``h_opt^2``, the effective
+    threshold is the asymptotic ``h_G``:
+
+    >>> from kernlearn.density import effective_h_G, gaussian_thresholds
+    >>> t = gaussian_thresholds(0.2)
+    >>> print(f"{effective_h_G(t['h_opt'] ** 2):.5f} {t['h_G']:.5f}")
+    1.04565 1.04565
     """
     s = np.atleast_1d(np.asarray(spectrum, dtype=np.float64))
     D = float(nn_sq_distance)
@@ -190,7 +201,29 @@ def effective_h_G(nn_sq_distance: float, spectrum=1.0) -> float:
 
 def regime_name(h: float, h_G: float, h_CLT: float) -> str:
     """The regime of bandwidth ``h``: ``"extreme-value"`` below ``h_G``,
-    ``"stable"`` up to ``h_CLT``, else ``"clt"``."""
+    ``"stable"`` up to ``h_CLT``, else ``"clt"``.
+
+    Parameters
+    ----------
+    h : float
+        The bandwidth.
+    h_G, h_CLT : float
+        The thresholds, e.g. from :func:`gaussian_thresholds` or
+        :func:`effective_h_G`.
+
+    Returns
+    -------
+    regime : {"extreme-value", "stable", "clt"}
+
+    Examples
+    --------
+    The KL-optimal bandwidth lies in the extreme-value regime:
+
+    >>> from kernlearn.density import gaussian_thresholds, regime_name
+    >>> t = gaussian_thresholds(0.2)
+    >>> [regime_name(h, t["h_G"], t["h_CLT"]) for h in (t["h_opt"], 1.2, 2.0)]
+    ['extreme-value', 'stable', 'clt']
+    """
     if h < h_G:
         return "extreme-value"
     if h < h_CLT:
@@ -235,6 +268,20 @@ class RegimeReport:
         thresholds.
     spectrum : ndarray
         Eigenvalues used for the thresholds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.density import KernelDensity
+    >>> X = np.random.default_rng(0).standard_normal((500, 16))
+    >>> report = KernelDensity(bandwidth=0.3).fit(X).regime_report()
+    >>> print(report.regime, f"{report.alpha:.4f}")
+    extreme-value 0.3884
+    >>> print(report)  # doctest: +ELLIPSIS
+    n_samples                     500
+    n_features                    16
+    ...
+    regime                        extreme-value
     """
 
     n_samples: int

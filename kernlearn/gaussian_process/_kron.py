@@ -19,7 +19,7 @@ from scipy.linalg import eigh_tridiagonal
 
 
 def kron_mv(mats, T):
-    """``(mats[0] (x) ... (x) mats[D-1]) @ vec(T)`` as a tensor.
+    """``(mats[0] (x)...(x) mats[D-1]) @ vec(T)`` as a tensor.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def kron_mv(mats, T):
 
 
 def kron_diag(vectors):
-    """The diagonal of ``diag(v_1) (x) ... (x) diag(v_D)`` as a grid tensor.
+    """The diagonal of ``diag(v_1) (x)...(x) diag(v_D)`` as a grid tensor.
 
     Parameters
     ----------

@@ -393,7 +393,7 @@ default="k-means++"
         needs them).
     n_features_in_ : int
         Number of features seen in fit (``n_samples`` for a precomputed kernel).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -634,7 +634,7 @@ class KernelWard(ClusterMixin, BaseEstimator):
         semi-definite kernel).
     n_features_in_ : int
         Number of features seen in fit (``n_samples`` for a precomputed kernel).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -753,7 +753,7 @@ class KernelSpectralClustering(ClusterMixin, BaseEstimator):
         Cluster of each training point.
     n_features_in_ : int
         Number of features seen in fit (``n_samples`` for a precomputed kernel).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

@@ -197,7 +197,7 @@ class RandomFourierFeatures(_RandomFeaturesBase):
     random_radii_ : ndarray of shape (n_blocks, p)
         Row radii at unit length scale (``"sorf"`` only).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -351,7 +351,7 @@ class RandomFourierFeatures(_RandomFeaturesBase):
 
 
 class PositiveRandomFeatures(_RandomFeaturesBase):
-    """Positive random features of the softmax kernel ``exp(x . y)`` (FAVOR+).
+    """Positive random features of the softmax kernel ``exp(x.y)`` (FAVOR+).
 
     ``phi(x) = exp(W x - |x|^2 / 2) / sqrt(m)`` with ``m = n_components`` rows
     ``w ~ N(0, I)`` (Choromanski et al. 2021). Since
@@ -392,7 +392,7 @@ class PositiveRandomFeatures(_RandomFeaturesBase):
     random_weights_ : ndarray of shape (n_features, n_components)
         The rows ``w`` as columns.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -594,7 +594,7 @@ class ArcCosineFeatures(_RandomFeaturesBase):
     random_weights_ : ndarray of shape (n_features, n_components)
         The rows ``w`` as columns.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

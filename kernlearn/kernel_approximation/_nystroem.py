@@ -309,12 +309,12 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     Attributes
     ----------
-    landmarks_ : ndarray of shape (n_components_, n_features)
+    landmarks_ : ndarray of shape (`n_components_`, n_features)
         The landmark points ``L``.
-    component_indices_ : ndarray of shape (n_components_,)
+    component_indices_ : ndarray of shape (`n_components_`,)
         Indices of the landmarks in the training ``X``. Only when they were
         sampled from ``X`` (not for an array ``landmarks``).
-    normalization_ : ndarray of shape (n_components_, n_components_)
+    normalization_ : ndarray of shape (`n_components_`, `n_components_`)
         ``K(L, L)^(-1/2)`` (a pseudo-inverse square root, see Notes); the
         features are ``K(X, L) @ normalization_``.
     n_components_ : int
@@ -326,7 +326,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         The kernel in use (a clone of ``kernel``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -535,7 +535,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_components_)
+        Z : ndarray of shape (n_samples, `n_components_`)
             Features with ``Z(X) Z(Y)^T ~ K(X, Y)``.
         """
         check_is_fitted(self)

@@ -107,7 +107,7 @@ def _check_length_scale(length_scale):
 
 
 class SpectralMeasure:
-    """Spectral measure ``p`` of a shift-invariant kernel: ``k(r) = E cos(w . r)``.
+    """Spectral measure ``p`` of a shift-invariant kernel: ``k(r) = E cos(w.r)``.
 
     Build one with :func:`spectral_measure`. The module docstring derives each law.
 

@@ -54,7 +54,7 @@ def _gradient_stack(kernel, parts, n):
 
 
 class Polynomial(KernlearnKernelMixin, sk.Kernel):
-    """Polynomial kernel ``k(x, y) = (gamma x . y + coef0) ^ degree``.
+    """Polynomial kernel ``k(x, y) = (gamma x.y + coef0) ^ degree``.
 
     The kernel of all monomials of the features up to ``degree`` (weighted by
     ``coef0``), as in support vector machines (Scholkopf & Smola 2002, section
@@ -201,7 +201,7 @@ class Polynomial(KernlearnKernelMixin, sk.Kernel):
 
 
 class Linear(KernlearnKernelMixin, sk.Kernel):
-    """Linear (dot-product) kernel ``k(x, y) = sigma_0^2 + x . y``.
+    """Linear (dot-product) kernel ``k(x, y) = sigma_0^2 + x.y``.
 
     The covariance of Bayesian linear regression with a ``N(0, 1)`` prior on the
     weights and a ``N(0, sigma_0^2)`` prior on the bias (Rasmussen & Williams

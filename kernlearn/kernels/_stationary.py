@@ -359,6 +359,7 @@ class Epanechnikov(RadialKernel):
     See Also
     --------
     sklearn.neighbors.KernelDensity : Its ``kernel="epanechnikov"`` is this shape.
+
     References
     ----------
     .. [1] B. W. Silverman, "Density Estimation for Statistics and Data Analysis",
@@ -398,6 +399,7 @@ class Tophat(RadialKernel):
     See Also
     --------
     sklearn.neighbors.KernelDensity : Its ``kernel="tophat"`` is this shape.
+
     References
     ----------
     .. [1] B. W. Silverman, "Density Estimation for Statistics and Data Analysis",
@@ -436,6 +438,7 @@ class Triangular(RadialKernel):
     See Also
     --------
     sklearn.neighbors.KernelDensity : Its ``kernel="linear"`` is this shape.
+
     References
     ----------
     .. [1] B. W. Silverman, "Density Estimation for Statistics and Data Analysis",
@@ -475,6 +478,7 @@ class Cosine(RadialKernel):
     See Also
     --------
     sklearn.neighbors.KernelDensity : Its ``kernel="cosine"`` is this shape.
+
     References
     ----------
     .. [1] B. W. Silverman, "Density Estimation for Statistics and Data Analysis",

@@ -52,10 +52,17 @@ def localization_errors(y_true, y_pred):
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples, n_dims)
+        True and estimated positions; 1-D arrays are positions on a line.
 
     Returns
     -------
     errors : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from kernlearn.localization import localization_errors
+    >>> localization_errors([[0, 0], [1, 1]], [[3, 4], [1, 1]])
+    array([5., 0.])
     """
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)

@@ -838,7 +838,7 @@ class NTKRegressor(RegressorMixin, BaseEstimator):
         Eigenvalues of ``Theta(X, X)`` (ascending).
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

@@ -203,11 +203,11 @@ class SNNKFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    random_weights_ : ndarray of shape (n_features_in_ (+ 1 for relu), n_components)
+    random_weights_ : ndarray of shape (`n_features_in_` (+ 1 for relu), n_components)
         The projections ``G.T`` (the layout of
         :class:`kernlearn.kernel_approximation.PositiveRandomFeatures`).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -423,14 +423,14 @@ class SNNKLayer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_features_in_, n_units)
+    weights_ : ndarray of shape (`n_features_in_`, n_units)
     bias_ : ndarray of shape (n_units,)
     features_ : SNNKFeatures
         The fitted feature maps.
     weight_features_ : ndarray of shape (n_units, n_components)
         ``Phi(W, b)``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -725,7 +725,7 @@ class BundledSNNKRegressor(RegressorMixin, _BundledSNNKBase):
     head_ : sklearn.linear_model.Ridge
         The fitted head.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also
@@ -841,7 +841,7 @@ class BundledSNNKClassifier(ClassifierMixin, _BundledSNNKBase):
         The fitted head.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

@@ -160,7 +160,7 @@ class StudentTProcessRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     log_marginal_likelihood_value_ : float
         Log marginal likelihood at the fitted parameters (summed over targets).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
 
     See Also

@@ -28,7 +28,22 @@ _RTOL = 1e-12
 
 
 class BudgetError(ValueError):
-    """A privacy spend would exceed the accountant's budget ceiling."""
+    """A privacy spend would exceed the accountant's budget ceiling.
+
+    Raised by :meth:`BudgetAccountant.spend` before anything is recorded (and so
+    by a private ``fit`` before it touches the data).
+
+    Examples
+    --------
+    >>> from kernlearn.privacy import BudgetAccountant, BudgetError
+    >>> acc = BudgetAccountant(epsilon=1.0)
+    >>> acc.spend(0.75, 0.0)
+    >>> try:
+    ...     acc.spend(0.5, 0.0)
+    ... except BudgetError:
+    ...     print("refused; spent so far:", acc.total())
+    refused; spent so far: (0.75, 0.0)
+    """
 
 
 class PrivacyLeakWarning(UserWarning):
@@ -37,6 +52,19 @@ class PrivacyLeakWarning(UserWarning):
     Emitted, for example, when noise is drawn from a caller-supplied seed (whoever
     knows it can remove the noise) or when data fall outside their declared
     bounds.
+
+    Examples
+    --------
+    A record outside the public bounds is clipped into them, with a warning:
+
+    >>> import warnings
+    >>> from kernlearn.privacy import PrivacyLeakWarning, PrivateSimilaritySum
+    >>> X = [[0.2, 0.3], [1.5, 0.5]]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = PrivateSimilaritySum(epsilon=1.0, bounds=(0, 1)).fit(X)
+    >>> [w.category is PrivacyLeakWarning for w in caught]
+    [True]
     """
 
 

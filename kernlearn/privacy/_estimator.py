@@ -66,6 +66,15 @@ def exact_similarity_sum(X, Y, *, kernel="gaussian", bandwidth=1.0, p=1.0):
     Returns
     -------
     sums : ndarray of shape (n_queries,)
+
+    Examples
+    --------
+    >>> from kernlearn.privacy import exact_similarity_sum
+    >>> X, Y = [[0.0], [1.0]], [[0.0], [3.0]]
+    >>> exact_similarity_sum(X, Y, kernel="gaussian", bandwidth=1.0).round(4)
+    array([1.6065, 0.1464])
+    >>> exact_similarity_sum(X, Y, kernel="l1")
+    array([1., 5.])
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)

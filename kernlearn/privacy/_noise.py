@@ -451,6 +451,19 @@ class NoiseRecord:
         The guarantee of the whole release (all its statistics together).
     shape : tuple of int
         Shape of the statistic.
+
+    Examples
+    --------
+    A fitted :class:`~kernlearn.privacy.PrivateSimilaritySum` lists its records
+    in ``noise_``:
+
+    >>> import numpy as np
+    >>> from kernlearn.privacy import PrivateSimilaritySum
+    >>> X = np.random.default_rng(0).uniform(0, 1, size=(1000, 2))
+    >>> est = PrivateSimilaritySum(bandwidth=0.1, epsilon=1.0, bounds=(0, 1)).fit(X)
+    >>> record = est.noise_[0]
+    >>> print(record.distribution, record.epsilon, record.delta)
+    discrete_laplace 1.0 0.0
     """
 
     name: str
