@@ -42,12 +42,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 bench: $(VENV)/.installed-bench
-	$(BIN)/python benchmarks/bench_kernel_sum.py
-	$(BIN)/python benchmarks/bench_kde.py
-	$(BIN)/python benchmarks/bench_private.py
-	$(BIN)/python benchmarks/bench_random_features.py
-	$(BIN)/python benchmarks/bench_kronecker_gp.py
-	$(BIN)/python benchmarks/bench_localization.py
+	$(BIN)/python benchmarks/run_all.py
 
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[docs]"

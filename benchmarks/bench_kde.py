@@ -45,18 +45,16 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    Outcome,
+    machine_rows,
+    parse_parts,
+    run_benchmark,
+    save_report,
+)
 from _common import best as _best
 from _common import fmt_s as _fmt_s
 from _common import ints as _ints
-from _common import load_average as _load
-from _common import (
-    machine_rows,
-    parse_parts,
-    report_outcome,
-    save_report,
-    set_numba_threads,
-    source_digest,
-)
 from _common import md_table as _md_table
 from _common import usable_cores as _usable_cores
 
@@ -64,6 +62,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "kde.md"
 
 PARTS = ("scoring", "grid", "bandwidth")
+DISTS = ("numpy", "scipy", "scikit-learn", "numba", "statsmodels", "KDEpy")
+DISTS += ("threadpoolctl",)
 # Queries checked against the brute-force reference in part 1.
 CHECK_ROWS = 200
 # Queries where kernlearn and scikit-learn differ most, checked against the reference.
@@ -648,8 +648,7 @@ def run_bandwidth(args, clock):
 def machine_section(args, loads, digests):
     rows, blas = machine_rows(
         f"kernlearn threads: {args.threads}",
-        ("numpy", "scipy", "scikit-learn", "numba", "statsmodels", "KDEpy")
-        + ("threadpoolctl",),
+        DISTS,
         loads,
         digests,
     )
@@ -1306,49 +1305,126 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    args.threads = max(1, args.threads)
-    set_numba_threads(args.threads)
-    clock = Clock(args.max_minutes)
-    digests = [source_digest()]
-    loads = [("start", _load())]
-    print(f"load average at start: {loads[0][1]}; threads: {args.threads}", flush=True)
+def summarize(summary, scoring, grid, bandwidth):
+    """The headline comparisons: exact scoring against the faster scikit-learn
+    exact tree and scipy, the FFT grid against KDEpy, ``loo_ml`` against
+    statsmodels ``cv_ml``; and the plot of the scoring time against n."""
+    by_cfg = {}
+    for r in scoring:
+        if "score" in r:
+            by_cfg.setdefault((r["n"], r["d"]), {})[r["method"]] = r
+    for (n, d), m in sorted(by_cfg.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        kl = m.get("kernlearn")
+        if kl is None:
+            continue
+        peers = []
+        trees = [
+            m[k] for k in ("sklearn exact kd_tree", "sklearn exact ball_tree") if k in m
+        ]
+        if trees:
+            peers.append(min(trees, key=lambda r: r["fit"] + r["score"]))
+        if "scipy gaussian_kde" in m:
+            peers.append(m["scipy gaussian_kde"])
+        for r in peers:
+            star = [x["method"] for x in (kl, r) if x["rows"] < n]
+            summary.compare(
+                f"exact scoring, n = {n:,}, d = {d}",
+                "KernelDensity (exact)",
+                r["method"].replace("sklearn exact", "sklearn KernelDensity"),
+                "seconds (fit + score)",
+                kl["fit"] + kl["score"],
+                r["fit"] + r["score"],
+                note="extrapolated: " + ", ".join(star) if star else "",
+            )
+    for g in grid:
+        if "ratio" in g:
+            summary.compare(
+                f"grid, {g['d']}-D {g['grid']}, n = {g['n']:,}",
+                "KernelDensity.evaluate_grid (fft)",
+                "KDEpy FFTKDE",
+                "seconds (fit + grid)",
+                g["t_kl"],
+                g["t_kdepy"],
+            )
+    for b in bandwidth:
+        if "t_kl" not in b:
+            continue
+        sm_n = [s for s in b["sm"] if s["n"] == b["n"]]
+        if sm_n:
+            t_sm, note = sm_n[0]["t"], ""
+        elif "sm_projected" in b:
+            t_sm = b["sm_projected"]
+            note = f"statsmodels projected from n = {b['sm_projection_from']:,}"
+        else:
+            continue
+        summary.compare(
+            f"bandwidth selection, d = {b['d']}, n = {b['n']:,}",
+            'KernelDensity(bandwidth="loo_ml")',
+            'statsmodels KDEMultivariate(bw="cv_ml")',
+            "seconds (fit)",
+            b["t_kl"],
+            t_sm,
+            note=note,
+        )
+    for d in sorted({d for _, d in by_cfg}):
+        series = {}
+        for r in scoring:
+            if r["d"] == d and "score" in r:
+                series.setdefault(r["method"], []).append(
+                    (r["n"], r["fit"] + r["score"])
+                )
+        if any(len(v) > 1 for v in series.values()):
+            summary.plot(
+                f"exact scoring, d = {d}",
+                "n (training points = queries)",
+                "seconds (fit + score)",
+                series,
+            )
 
+
+def _body(args, run):
+    clock = Clock(args.max_minutes)
     scoring, accuracy, grid, bandwidth, checks = [], [], [], [], []
     if "scoring" in args.parts:
         print("part 1: exact scoring", flush=True)
         scoring, accuracy, c = run_scoring(args, clock)
         checks += c
-        loads.append(("after part 1", _load()))
+        run.mark("after part 1")
     if "grid" in args.parts:
         print("part 2: grid evaluation", flush=True)
         grid, c = run_grid(args, clock)
         checks += c
-        loads.append(("after part 2", _load()))
+        run.mark("after part 2")
     if "bandwidth" in args.parts:
         print("part 3: bandwidth selection", flush=True)
         bandwidth = run_bandwidth(args, clock)
-        loads.append(("after part 3", _load()))
+        run.mark("after part 3")
 
-    elapsed = clock.elapsed()
-    digests.append(source_digest())
-    if digests[0] != digests[1]:
-        print("WARNING: kernlearn's sources changed during the run", flush=True)
+    loads, digests, _ = run.meta
     text = write_report(
         args.out,
         args,
-        argv,
+        run.argv,
         (scoring, accuracy, grid, bandwidth),
         checks,
-        elapsed,
+        clock.elapsed(),
         loads,
         digests,
     )
-    failed = report_outcome(text, args.out, checks)
-    print(f"done in {elapsed:.0f} s")
-    return 1 if failed else 0
+    summarize(run.summary, scoring, grid, bandwidth)
+    return Outcome(text, args.out, checks)
+
+
+def main(argv=None):
+    return run_benchmark(
+        "kde",
+        _body,
+        parse_args,
+        argv,
+        dists=DISTS,
+        threadpool=False,
+        numba_threads=True,
+    )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _common import best, machine_rows, save_report, set_numba_threads
+from _common import Outcome, best, machine_rows, run_benchmark, save_report
 from _common import ints as _ints
 from _common import md_table as _md_table
 from _common import usable_cores as _usable_cores
@@ -65,6 +65,7 @@ ATOL_LOG_SKLEARN = 1e-10
 CHECK_ROWS = 500
 
 KERNELS = ("gaussian", "laplacian")
+DISTS = ("numpy", "scipy", "scikit-learn", "numba", "pykeops", "threadpoolctl")
 SKLEARN_NAME = {"gaussian": "gaussian", "laplacian": "exponential"}
 
 
@@ -352,10 +353,7 @@ def _fmt_rate(x):
 
 
 def machine_section(args, threads):
-    rows, blas = machine_rows(
-        f"threads used: {threads}",
-        ("numpy", "scipy", "scikit-learn", "numba", "pykeops", "threadpoolctl"),
-    )
+    rows, blas = machine_rows(f"threads used: {threads}", DISTS)
     rows.append(["BLAS", blas])
     return _md_table(["", ""], rows)
 
@@ -588,16 +586,75 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    threads = max(1, args.threads)
+def summarize(summary, results, limits):
+    """The headline comparisons (float64, where every peer runs): kernlearn's
+    fastest engine against the faster scikit-learn tree, scipy and plain
+    numpy; and the plot of the pair rate against d."""
+    timed = [r for r in results if "seconds" in r]
+    cases = sorted(
+        {(r["kernel"], r["n"], r["d"]) for r in timed if r["dtype"] == "float64"},
+        key=lambda c: (KERNELS.index(c[0]), c[1], c[2]),
+    )
+    for kernel, n, d in cases:
+        rows = [
+            r
+            for r in timed
+            if (r["kernel"], r["dtype"], r["n"], r["d"]) == (kernel, "float64", n, d)
+        ]
+        ours = [r for r in rows if r["method"].startswith("kernlearn")]
+        if not ours:
+            continue
+        kl = min(ours, key=lambda r: r["seconds"])
+        peers = {}
+        trees = [r for r in rows if r["method"].startswith("sklearn KDE")]
+        if trees:
+            peers["sklearn KernelDensity"] = min(trees, key=lambda r: r["seconds"])
+        for r in rows:
+            if r["method"] in ("scipy gaussian_kde", "numpy broadcast"):
+                peers[r["method"]] = r
+        for label, r in peers.items():
+            star = [x["method"] for x in (kl, r) if x["rows"] < n]
+            summary.compare(
+                f"{kernel}, n = m = {n:,}, d = {d}, float64",
+                f"kernel_sum, {kl['method'].split()[-1]} engine",
+                label
+                + (
+                    f" ({r['method'].split()[-1]})"
+                    if label.startswith("sklearn")
+                    else ""
+                ),
+                "seconds",
+                kl["seconds"],
+                r["seconds"],
+                note="extrapolated: " + ", ".join(star) if star else "",
+            )
+    for kernel in KERNELS:
+        for n in sorted({r["n"] for r in timed if r["kernel"] == kernel}):
+            series = {}
+            for r in timed:
+                if (r["kernel"], r["dtype"], r["n"]) == (kernel, "float64", n):
+                    series.setdefault(r["method"], []).append(
+                        (r["d"], r["n"] * r["n"] / r["seconds"] / 1e9)
+                    )
+            series["practical limit"] = [
+                (d, limit_pairs_per_s(limits, d, "float64") / 1e9)
+                for d in sorted({r["d"] for r in timed})
+            ]
+            summary.plot(
+                f"{kernel}, n = m = {n:,}, float64",
+                "d",
+                "G pairs/s",
+                series,
+            )
+
+
+def _body(args, run):
+    threads = args.threads
     from threadpoolctl import threadpool_limits
 
     from kernlearn import kernels as kernlearn_kernels
     from kernlearn.backend import engine_status
 
-    set_numba_threads(threads)
     status = engine_status()
     engines = [e for e in ("numpy", "numba", "keops") if status[e][0]]
     skipped = {e: status[e][1] for e in ("numba", "keops") if not status[e][0]}
@@ -607,7 +664,6 @@ def main(argv=None):
             print(f"kernlearn.kernels.{cls} does not exist yet: {kernel} skipped")
             args.kernels.remove(kernel)
 
-    t_start = time.perf_counter()
     print(f"engines: {', '.join(engines)}; threads: {threads}")
     print("measuring the machine's limits ...", flush=True)
     limits, gemm_size, n_exp = measure_limits(threads, args.quick)
@@ -699,11 +755,11 @@ def main(argv=None):
                                 flush=True,
                             )
 
-    elapsed = time.perf_counter() - t_start
+    elapsed = run.finish()
     text = write_report(
         args.out,
         args,
-        argv,
+        run.argv,
         threads,
         engines,
         skipped,
@@ -714,19 +770,25 @@ def main(argv=None):
         checks,
         elapsed,
     )
-    if args.out is None:
-        print()
-        print(text)
-    else:
-        print(f"report written to {args.out}")
-    failed = [c for c in checks if not c["err"] <= c["tol"]]
-    for c in failed:
-        print(
-            f"CHECK FAILED: {c['kernel']} {c['dtype']} n={c['n']} d={c['d']} "
-            f"{c['what']}: {c['err']:.3g} > {c['tol']:g}"
-        )
-    print(f"done in {elapsed:.0f} s")
-    return 1 if failed else 0
+    summarize(run.summary, results, limits)
+    # failed checks are printed with their case
+    cases = [
+        dict(c, what=f"{c['kernel']} {c['dtype']} n={c['n']} d={c['d']} {c['what']}")
+        for c in checks
+    ]
+    return Outcome(text, args.out, cases)
+
+
+def main(argv=None):
+    return run_benchmark(
+        "kernel_sum",
+        _body,
+        parse_args,
+        argv,
+        dists=DISTS,
+        threadpool=False,
+        numba_threads=True,
+    )
 
 
 if __name__ == "__main__":

@@ -50,18 +50,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import best, machine_rows, report_outcome, save_report, source_digest
+from _common import Outcome, best, machine_rows, run_benchmark, save_report
 from _common import fmt_s as _fmt_s
-from _common import load_average as _load
 from _common import md_table as _md_table
-from _common import set_numba_threads as _set_numba_threads
 from _common import usable_cores as _usable_cores
 from sklearn.neighbors import KNeighborsRegressor
 
@@ -70,6 +66,7 @@ from kernlearn.localization import FingerprintLocator, localization_errors
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "localization.md"
+DISTS = ("numpy", "scipy", "scikit-learn", "numba")
 TARGET_MEAN_M = 1.9
 FLOOR = -100.0
 K_QPS = 10
@@ -356,8 +353,7 @@ def write_report(path, args, argv, qps, agree, acc, rob, syn, meta):
         " " + " ".join(argv) if argv else ""
     )
     mrows, blas = machine_rows(
-        f"BLAS and numba threads: {args.threads}", ("numpy", "scipy", "scikit-learn",
-                                                   "numba"), loads, digests,
+        f"BLAS and numba threads: {args.threads}", DISTS, loads, digests,
     )  # fmt: skip
     mrows.append(["BLAS", blas])
     targets = []
@@ -573,38 +569,91 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    limits = contextlib.nullcontext()
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        limits = threadpool_limits(limits=args.threads, user_api="blas")
-    _set_numba_threads(args.threads)
-    t_start = time.perf_counter()
-    digests = [source_digest()]
-    loads = [("start", _load())]
-    shipped = load_shipped()
-    with limits, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        print("part 1: throughput", flush=True)
-        qps, agree = run_throughput(args, shipped)
-        loads.append(("after part 1", _load()))
-        print("part 2: accuracy", flush=True)
-        acc = run_accuracy(shipped) if shipped is not None else None
-        rob = run_robustness(shipped, args.quick) if shipped is not None else None
-        syn = run_synthetic(args)
-        loads.append(("after part 2", _load()))
-    elapsed = time.perf_counter() - t_start
-    digests.append(source_digest())
-    text = write_report(
-        args.out, args, argv, qps, agree, acc, rob, syn, (loads, digests, elapsed)
+def summarize(summary, qps, acc, syn):
+    """The headline comparisons: queries per second against scikit-learn's
+    ``KNeighborsRegressor`` on both maps, and the mean error against kNN on
+    the shipped data and the simulated building."""
+    by = {(r["map"], r["method"]): r for r in qps}
+    brute, auto = (f"sklearn KNeighborsRegressor {a}" for a in ("brute", "auto"))
+    kl_knn = "kernlearn kNN (uniform, all beacons)"
+    pairs = (
+        ("kernlearn defaults", brute),
+        ("kernlearn defaults", auto),
+        (kl_knn, brute),
     )
-    failed = report_outcome(text, args.out, [])
-    print(f"done in {elapsed:.0f} s")
-    bad = "| FAIL |" in text.split("## 1.")[0]
-    return 1 if failed or bad else 0
+    names = {
+        "kernlearn defaults": "FingerprintLocator (defaults)",
+        kl_knn: "FingerprintLocator, kNN configuration (uniform, all beacons)",
+    }
+    for label in dict.fromkeys(r["map"] for r in qps):
+        for ours, peer in pairs:
+            a, b = by.get((label, ours)), by.get((label, peer))
+            if a is None or b is None:
+                continue
+            extrap = a["timed"] < a["total"]
+            summary.compare(
+                f"throughput, {label} map x {a['n_beacons']} beacons, k = {K_QPS}",
+                names[ours],
+                peer if peer == brute else f"{peer} (-> {b['algo']})",
+                "queries/s",
+                a["qps"],
+                b["qps"],
+                better="higher",
+                note=f"{a['timed']:,} queries timed" if extrap else "",
+            )
+    if acc is not None:
+        rows = {r["name"]: r for r in acc[0]}
+        knn = rows["kNN k=5"]["stats"][0]
+        for name, what in (
+            ("kernlearn, no calibration (defaults)", "no calibration"),
+            ("kernlearn, calibrated (defaults)", "calibrated"),
+        ):
+            summary.compare(
+                f"accuracy, shipped data, protocol 3 hand-held windows ({what})",
+                f"FingerprintLocator (defaults, {what})",
+                "kNN k = 5 (all beacons, uniform)",
+                "mean error (m)",
+                rows[name]["stats"][0],
+                knn,
+            )
+    for key, what in (("rows", "simulated"), ("held", "simulated, holding effects")):
+        rows = {r["name"]: r for r in syn[key]}
+        summary.compare(
+            f"accuracy, {what} building ({syn['n']:,} points, {syn['beacons']} "
+            "beacons)",
+            "FingerprintLocator (defaults)",
+            "kNN k = 5 (all beacons, uniform)",
+            "mean error (m)",
+            rows["kernlearn (defaults)"]["stats"][0],
+            rows["kNN k=5"]["stats"][0],
+        )
+
+
+def _body(args, run):
+    shipped = load_shipped()
+    print("part 1: throughput", flush=True)
+    qps, agree = run_throughput(args, shipped)
+    run.mark("after part 1")
+    print("part 2: accuracy", flush=True)
+    acc = run_accuracy(shipped) if shipped is not None else None
+    rob = run_robustness(shipped, args.quick) if shipped is not None else None
+    syn = run_synthetic(args)
+    run.mark("after part 2")
+    text = write_report(args.out, args, run.argv, qps, agree, acc, rob, syn, run.meta)
+    summarize(run.summary, qps, acc, syn)
+    return Outcome(text, args.out, failed="| FAIL |" in text.split("## 1.")[0])
+
+
+def main(argv=None):
+    return run_benchmark(
+        "localization",
+        _body,
+        parse_args,
+        argv,
+        dists=DISTS,
+        numba_threads=True,
+        quiet=True,
+    )
 
 
 if __name__ == "__main__":

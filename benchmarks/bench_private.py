@@ -51,18 +51,16 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    Outcome,
+    machine_rows,
+    parse_parts,
+    run_benchmark,
+    save_report,
+)
 from _common import best as _best
 from _common import fmt_s as _fmt_s
 from _common import ints as _ints
-from _common import load_average as _load
-from _common import (
-    machine_rows,
-    parse_parts,
-    report_outcome,
-    save_report,
-    set_numba_threads,
-    source_digest,
-)
 from _common import md_table as _md_table
 from _common import usable_cores as _usable_cores
 from _common import version as _version
@@ -71,6 +69,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "private.md"
 
 PARTS = ("kde", "classification")
+DISTS = ("numpy", "scipy", "scikit-learn", "numba", "threadpoolctl")
 EPSILONS = (0.1, 0.5, 1.0, 2.0, 5.0)
 RFF_SIZES = (50, 100, 200, 500, 1000, 2000)
 FGT_ORDERS = (2, 3, 4, 5, 6)
@@ -785,7 +784,7 @@ def clf_target(entry, eps):
 def machine_section(args, loads, digests, dpl):
     rows, blas = machine_rows(
         f"BLAS and numba threads: {args.threads}",
-        ("numpy", "scipy", "scikit-learn", "numba", "threadpoolctl"),
+        DISTS,
         loads,
         digests,
     )
@@ -1356,20 +1355,80 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    args.threads = max(1, args.threads)
-    set_numba_threads(args.threads)
-    limits = contextlib.nullcontext()
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
+def summarize(summary, args, datasets, kde, clf):
+    """The headline comparisons at epsilon = 1 (or the epsilon nearest it):
+    the best of our KDE mechanisms against the best LSQ baseline at equal
+    query time, and the private classifier against diffprivlib; and the plot
+    of the matched errors against epsilon."""
+    labels = {m: MECHANISMS[m][1].split(" (")[0] for m in MECHANISMS}
 
-        limits = threadpool_limits(limits=args.threads, user_api="blas")
-    t_start = time.perf_counter()
-    digests = [source_digest()]
-    loads = [("start", _load())]
-    print(f"load average at start: {loads[0][1]}; threads: {args.threads}", flush=True)
+    def name(mech, size):
+        return f"{labels[mech]} {MECHANISMS[mech][0]}={size}"
+
+    eps0 = min(args.epsilons, key=lambda e: abs(math.log(e / TARGET_EPS)))
+    for ds in datasets:
+        if ds.key not in kde:
+            continue
+        m = matched(kde[ds.key], eps0, ds.families)
+        if m is None or m["best"] is None:
+            continue
+        summary.compare(
+            f"private KDE, {ds.title}, eps = {_fmt_eps(eps0)}, query time <= "
+            f"{TIME_SLACK:g} x the baseline's",
+            f"PrivateSimilaritySum {name(*m['best'][:2])}",
+            f"{name(*m['base'][:2])} (Wagner et al.)",
+            "mean abs. error",
+            m["best"][2],
+            m["base"][2],
+        )
+    for ds in datasets:
+        if ds.key not in kde:
+            continue
+        series = {}
+        for eps in args.epsilons:
+            m = matched(kde[ds.key], eps, ds.families)
+            if m is None:
+                continue
+            series.setdefault("best LSQ baseline (default size)", []).append(
+                (eps, m["base"][2])
+            )
+            if m["best"] is not None:
+                series.setdefault("best of ours at equal query time", []).append(
+                    (eps, m["best"][2])
+                )
+        if len(args.epsilons) > 1:
+            summary.plot(
+                f"private KDE, {ds.title.split(':')[0]}",
+                "epsilon",
+                "mean abs. error",
+                series,
+            )
+    for entry in clf:
+        t = clf_target(entry, eps0)
+        if t is None or t["dpl"] is None:
+            continue
+        title = entry["ds"].title
+        summary.compare(
+            f"classification, {title}, eps = {_fmt_eps(eps0)}",
+            f"PrivateSimilarityClassifier ({t['ours']['setting']})",
+            f"diffprivlib {t['dpl']['setting']}",
+            "test accuracy",
+            t["acc_o"],
+            t["acc_p"],
+            better="higher",
+        )
+        summary.compare(
+            f"classification, {title}, eps = {_fmt_eps(eps0)}",
+            f"PrivateSimilarityClassifier ({t['fast']['setting']}; accuracy "
+            f"{t['acc_f']:.3f})",
+            f"diffprivlib {t['dpl']['setting']}",
+            "seconds (fit)",
+            t["fit_o"],
+            t["fit_p"],
+        )
+
+
+def _body(args, run):
     dpl = import_diffprivlib()
     if dpl["models"] is None:
         print(f"diffprivlib not importable: {dpl['error']}", flush=True)
@@ -1377,29 +1436,25 @@ def main(argv=None):
         print(f"diffprivlib imported after shimming {dpl['shim']}", flush=True)
 
     checks, kde, dist, clf, datasets = [], {}, [], [], []
-    with limits:
-        if "kde" in args.parts:
-            print("part 1: private KDE", flush=True)
-            datasets = kde_datasets(args)
-            memo = StatisticsMemo()
-            with memo.installed():
-                kde = run_kde(args, datasets, memo, checks)
-            print("part 1b: distances", flush=True)
-            dist = run_distances(args, datasets, checks)
-            loads.append(("after part 1", _load()))
-        if "classification" in args.parts:
-            print("part 2: classification", flush=True)
-            clf = run_classification(args, dpl)
-            loads.append(("after part 2", _load()))
+    if "kde" in args.parts:
+        print("part 1: private KDE", flush=True)
+        datasets = kde_datasets(args)
+        memo = StatisticsMemo()
+        with memo.installed():
+            kde = run_kde(args, datasets, memo, checks)
+        print("part 1b: distances", flush=True)
+        dist = run_distances(args, datasets, checks)
+        run.mark("after part 1")
+    if "classification" in args.parts:
+        print("part 2: classification", flush=True)
+        clf = run_classification(args, dpl)
+        run.mark("after part 2")
 
-    elapsed = time.perf_counter() - t_start
-    digests.append(source_digest())
-    if digests[0] != digests[1]:
-        print("WARNING: kernlearn's sources changed during the run", flush=True)
+    loads, digests, elapsed = run.meta
     text = write_report(
         args.out,
         args,
-        argv,
+        run.argv,
         kde,
         datasets,
         dist,
@@ -1407,9 +1462,19 @@ def main(argv=None):
         checks,
         (loads, digests, dpl, elapsed),
     )
-    failed = report_outcome(text, args.out, checks)
-    print(f"done in {elapsed:.0f} s")
-    return 1 if failed else 0
+    summarize(run.summary, args, datasets, kde, clf)
+    return Outcome(text, args.out, checks)
+
+
+def main(argv=None):
+    return run_benchmark(
+        "private",
+        _body,
+        parse_args,
+        argv,
+        dists=DISTS + ("diffprivlib", "diffprivlib-fix"),
+        numba_threads=True,
+    )
 
 
 if __name__ == "__main__":

@@ -38,26 +38,22 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    Outcome,
+    machine_rows,
+    parse_parts,
+    run_benchmark,
+    save_report,
+)
 from _common import best as _best
 from _common import fmt_s as _fmt_s
 from _common import ints as _ints
-from _common import load_average as _load
-from _common import (
-    machine_rows,
-    parse_parts,
-    report_outcome,
-    save_report,
-    source_digest,
-)
 from _common import md_table as _md_table
 from _common import usable_cores as _usable_cores
 
@@ -65,6 +61,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "random_features.md"
 
 PARTS = ("rf", "ntk")
+DISTS = ("numpy", "scipy", "scikit-learn", "threadpoolctl")
 # (label, family, method): family "rff" = kernlearn RandomFourierFeatures.
 METHODS = (
     ("kernlearn RFF rff", "rff", "rff"),
@@ -520,7 +517,7 @@ def write_report(path, args, argv, feats, targets, ntk, checks, meta):
     loads, digests, elapsed = meta
     rows, blas = machine_rows(
         f"BLAS threads: {args.threads}",
-        ("numpy", "scipy", "scikit-learn", "threadpoolctl"),
+        DISTS,
         loads,
         digests,
     )
@@ -647,41 +644,76 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    args.threads = max(1, args.threads)
-    limits = contextlib.nullcontext()
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
+def summarize(summary, feats, ntk):
+    """The headline comparisons: SORF against RBFSampler (transform time and
+    error) at every (d, n_components), kernlearn's Nystroem against
+    scikit-learn's, NNGP/NTK against the straightforward numpy recursion; and
+    the plots of transform time and error against n_components."""
+    by = {(r["d"], r["m"], r["label"]): r for r in feats if "skipped" not in r}
+    for d, m in sorted({(r["d"], r["m"]) for r in feats}):
+        pairs = (
+            (SORF, RBF, "RandomFourierFeatures(method='sorf')", "sklearn RBFSampler"),
+            (
+                "kernlearn Nystroem uniform",
+                "sklearn Nystroem",
+                "Nystroem(landmarks='uniform')",
+                "sklearn Nystroem",
+            ),
+        )
+        for ours, peer, ours_name, peer_name in pairs:
+            a, b = by.get((d, m, ours)), by.get((d, m, peer))
+            if a is None or b is None:
+                continue
+            case = f"Gaussian, d = {d}, n_components = {m:,}"
+            summary.compare(
+                case, ours_name, peer_name, "seconds (transform)", a["transform"],
+                b["transform"],
+            )  # fmt: skip
+            summary.compare(
+                case, ours_name, peer_name, "rel. Frobenius error (mean)",
+                _stats(a)[0], _stats(b)[0],
+            )  # fmt: skip
+    for r in ntk:
+        summary.compare(
+            f"ReLU {r['which'].upper()} matrix, n = {r['n_naive']:,}",
+            f"{r['which'].upper()}Kernel",
+            "straightforward numpy recursion",
+            "seconds",
+            r["t_kl_at_naive"],
+            r["t_np"],
+        )
+    for d in sorted({r["d"] for r in feats}):
+        rows = [r for r in feats if r["d"] == d and "skipped" not in r]
+        for key, label in (("transform", "seconds (transform)"), ("err", "error")):
+            series = {}
+            for r in rows:
+                y = r["transform"] if key == "transform" else _stats(r)[0]
+                series.setdefault(r["label"], []).append((r["m"], y))
+            if any(len(v) > 1 for v in series.values()):
+                ylabel = label if key == "transform" else "rel. Frobenius error"
+                summary.plot(f"d = {d}: {ylabel}", "n_components", ylabel, series)
 
-        limits = threadpool_limits(limits=args.threads, user_api="blas")
-    t_start = time.perf_counter()
-    digests = [source_digest()]
-    loads = [("start", _load())]
-    print(f"load average at start: {loads[0][1]}; threads: {args.threads}", flush=True)
+
+def _body(args, run):
     checks, feats, targets, ntk = [], [], [], []
-    with limits, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if "rf" in args.parts:
-            print("part 1: random features", flush=True)
-            feats = run_features(args, checks)
-            targets = feature_targets(args, feats)
-            loads.append(("after part 1", _load()))
-        if "ntk" in args.parts:
-            print("part 2: NNGP / NTK", flush=True)
-            ntk = run_ntk(args, checks)
-            loads.append(("after part 2", _load()))
-    elapsed = time.perf_counter() - t_start
-    digests.append(source_digest())
-    if digests[0] != digests[1]:
-        print("WARNING: kernlearn's sources changed during the run", flush=True)
-    text = write_report(
-        args.out, args, argv, feats, targets, ntk, checks, (loads, digests, elapsed)
+    if "rf" in args.parts:
+        print("part 1: random features", flush=True)
+        feats = run_features(args, checks)
+        targets = feature_targets(args, feats)
+        run.mark("after part 1")
+    if "ntk" in args.parts:
+        print("part 2: NNGP / NTK", flush=True)
+        ntk = run_ntk(args, checks)
+        run.mark("after part 2")
+    text = write_report(args.out, args, run.argv, feats, targets, ntk, checks, run.meta)
+    summarize(run.summary, feats, ntk)
+    return Outcome(text, args.out, checks)
+
+
+def main(argv=None):
+    return run_benchmark(
+        "random_features", _body, parse_args, argv, dists=DISTS, quiet=True
     )
-    failed = report_outcome(text, args.out, checks)
-    print(f"done in {elapsed:.0f} s")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

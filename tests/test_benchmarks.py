@@ -1,8 +1,46 @@
-"""The benchmark scripts run: a smoke run of each in its ``--quick`` mode."""
+"""The benchmark scripts run: a smoke run of each in its ``--quick`` mode, the
+JSON summary each writes beside its report, and ``run_all.py --quick``."""
+
+import json
+import math
+import subprocess
+import sys
 
 import pytest
 
-from ._scripts import run_quick
+from ._scripts import ROOT, run_quick
+
+COMPARISON_KEYS = {
+    "case",
+    "kernlearn",
+    "peer",
+    "metric",
+    "kernlearn_value",
+    "peer_value",
+    "ratio",
+    "better",
+    "note",
+}
+
+
+def check_summary(report, benchmark):
+    """The JSON summary beside ``report`` is valid and has comparisons; returns it."""
+    data = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert data["format"] == 1 and data["benchmark"] == benchmark
+    assert data["report"] == report.name and data["exit_status"] == 0
+    assert data["checks"]["failed"] == []
+    for key in ("cpu", "cores", "python", "kernlearn", "versions", "load_average"):
+        assert key in data["machine"]
+    assert data["comparisons"], "no comparison in the summary"
+    for c in data["comparisons"]:
+        assert set(c) == COMPARISON_KEYS and c["better"] in ("lower", "higher")
+        a, b = c["kernlearn_value"], c["peer_value"]
+        if c["ratio"] is not None:
+            expected = b / a if c["better"] == "lower" else a / b
+            assert math.isclose(c["ratio"], expected, rel_tol=1e-12)
+    for panel in data["plots"]:
+        assert panel["series"] and {"title", "xlabel", "ylabel"} <= set(panel)
+    return data
 
 
 # 20 s on 2 idle cores with a warm numba cache, about 50 s on a loaded machine or
@@ -12,6 +50,7 @@ from ._scripts import run_quick
 def test_bench_kernel_sum_quick(tmp_path):
     out = tmp_path / "kernel_sum.md"
     run_quick("benchmarks/bench_kernel_sum.py", out)
+    check_summary(out, "kernel_sum")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Practical limit", "## Results", "## Checks"):
         assert section in text
@@ -27,6 +66,7 @@ def test_bench_kernel_sum_quick(tmp_path):
 def test_bench_kde_quick(tmp_path):
     out = tmp_path / "kde.md"
     run_quick("benchmarks/bench_kde.py", out)
+    check_summary(out, "kde")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## 3."):
         assert section in text
@@ -39,6 +79,7 @@ def test_bench_kde_quick(tmp_path):
 def test_bench_private_quick(tmp_path):
     out = tmp_path / "private.md"
     run_quick("benchmarks/bench_private.py", out)
+    check_summary(out, "private")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "### Distances", "## 2."):
         assert section in text
@@ -53,6 +94,7 @@ def test_bench_private_quick(tmp_path):
 def test_bench_random_features_quick(tmp_path):
     out = tmp_path / "random_features.md"
     run_quick("benchmarks/bench_random_features.py", out)
+    check_summary(out, "random_features")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## Checks"):
         assert section in text
@@ -73,6 +115,7 @@ def test_bench_graph_kernels_quick(tmp_path):
         pytest.skip(f"shipped data not found ({exc})")
     out = tmp_path / "graph_kernels.md"
     run_quick("benchmarks/bench_graph_kernels.py", out)
+    check_summary(out, "graph_kernels")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "## 2.", "## 3."):
         assert section in text
@@ -85,6 +128,7 @@ def test_bench_graph_kernels_quick(tmp_path):
 def test_bench_kronecker_gp_quick(tmp_path):
     out = tmp_path / "kronecker_gp.md"
     run_quick("benchmarks/bench_kronecker_gp.py", out)
+    check_summary(out, "kronecker_gp")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1.", "## 2. PDE", "refinement"):
         assert section in text
@@ -99,6 +143,7 @@ def test_bench_kronecker_gp_quick(tmp_path):
 def test_bench_localization_quick(tmp_path):
     out = tmp_path / "localization.md"
     run_quick("benchmarks/bench_localization.py", out)
+    check_summary(out, "localization")
     text = out.read_text(encoding="utf-8")
     for section in ("## Machine", "## Targets", "## 1. Throughput", "## 2. Accuracy"):
         assert section in text
@@ -106,3 +151,35 @@ def test_bench_localization_quick(tmp_path):
         assert method in text
     assert "queries/s" in text and "| FAIL |" not in text
     assert "runs unchanged" in text and "Simulated building (5,000 points" in text
+
+
+# Every script's --quick mode once more, through run_all (2.5 to 4 minutes on 2
+# cores): marked slow like the other benchmark smoke runs.
+@pytest.mark.slow
+def test_run_all_quick(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick"]
+        + ["--out-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = (tmp_path / "SUMMARY.md").read_text(encoding="utf-8")
+    for section in ("## Machine", "## Runs", "## kernlearn against its peers"):
+        assert section in text
+    assert "FAILED" not in text
+    table = text.split("## kernlearn against its peers")[1]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    expected = 0
+    for json_file in sorted(tmp_path.glob("*.json")):
+        data = check_summary(json_file.with_suffix(".md"), json_file.stem)
+        expected += len(data["comparisons"])
+        for c in data["comparisons"]:
+            row = f"| {json_file.stem} | {c['case']} | {c['kernlearn']} | {c['peer']} |"
+            assert any(r.startswith(row) for r in rows), row
+        assert f"[{json_file.stem}.md]({json_file.stem}.md)" in text
+    assert expected == len(rows) and expected > 0
+    assert len(list(tmp_path.glob("*.json"))) >= 6  # graph_kernels needs the data
+    if "Plots skipped" not in text:
+        assert (tmp_path / "kernel_sum.png").is_file()

@@ -1,11 +1,12 @@
-"""The example scripts run: a smoke run of each in its ``--quick`` mode."""
+"""The example scripts run: a smoke run of each in its ``--quick`` mode, and each
+in its full (default) mode, marked slow."""
 
 import importlib.util
 import re
 
 import pytest
 
-from ._scripts import run_quick
+from ._scripts import ROOT, run_full, run_quick
 
 
 # About 10 s on 2 cores (d = 16, n = 602, 10 bandwidths, the five selectors): under
@@ -151,3 +152,127 @@ def test_indoor_localization_quick(tmp_path):
     if importlib.util.find_spec("matplotlib") is not None:
         assert out.is_file() and out.stat().st_size > 0
         assert "Figure saved" in text
+
+
+# About 6 s on 2 cores (digits: 6 candidates x 3 folds for the Nystroem pipeline and
+# the SVC; diabetes: 6 x 3 for KernelRidge and one Gaussian process fit): not
+# marked slow.
+def test_pipeline_grid_search_quick(tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/pipeline_grid_search.py", out, 600, cwd=tmp_path)
+    pipelines = {
+        "scaler + Nystroem(100) + ridge": 0.9,  # test accuracy (about 0.97)
+        "scaler + SVC(C=10), exact": 0.95,  # (about 0.98)
+        "scaler + KernelRidge": 0.2,  # test R^2 (about 0.35)
+        "scaler + GaussianProcessRegressor": 0.2,  # (about 0.35)
+    }
+    for name, floor in pipelines.items():
+        rows = [ln for ln in text.splitlines() if f"  {name}  " in ln]
+        assert len(rows) == 1, text
+        cv, test = rows[0].split()[-3:-1]
+        assert float(test) > floor, rows[0]
+        assert cv == "-" or float(cv) > floor, rows[0]
+    # the searched kernels are kernlearn objects with the grid's length scale set
+    assert re.search(r"(Gaussian|Matern|Laplacian)\(length_scale=(4|16|32)\b", text)
+    diff = float(text.split("largest prediction difference")[1].split()[0])
+    assert diff < 1e-8  # kernlearn Gaussian in KernelRidge == kernel="rbf"
+    lml_diff = float(text.split("log marginal likelihood")[1].split("difference")[1]
+                     .split(")")[0])  # fmt: skip
+    assert lml_diff < 1e-8  # kernlearn Matern == scikit-learn Matern
+    assert "Gaussian process length scales" in text and "bmi" in text
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+        assert "Figure saved" in text
+    else:
+        assert not out.exists()
+        assert "matplotlib is not installed" in text
+
+
+# About 10 s on 2 cores with numba's and KeOps's compiled kernels cached, 50 s on a
+# cold KeOps cache (five formulas compiled on the first run): marked slow.
+@pytest.mark.slow
+def test_switching_engines_quick(tmp_path):
+    from kernlearn.backend import engine_status
+
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/switching_engines.py", out, 900, cwd=tmp_path)
+    lines = text.splitlines()
+    status = engine_status()
+    usable = [name for name, (ok, _, _) in status.items() if ok]
+    for name, (ok, _, extra) in status.items():
+        row = [ln for ln in lines if ln.split()[:2] == [name, "yes" if ok else "no"]]
+        assert row, text
+        if not ok:  # listed with the extra that installs it, and skipped
+            assert f'pip install "kernlearn[{extra}]"' in row[0]
+            skipped = [ln for ln in lines if ln.startswith("Not usable here, skipped:")]
+            assert skipped and name in skipped[0].split(":")[1], text
+    # the same-function table: one row per usable engine, 10 columns
+    table = {
+        ln.split()[0]: ln.split()
+        for ln in lines
+        if len(ln.split()) == 10 and ln.split()[0] in usable
+    }
+    assert set(table) == set(usable), text
+    for cols in table.values():
+        log_dev, sum_dev, topk_dev = (float(c) for c in cols[5:8])
+        assert max(log_dev, sum_dev, topk_dev) < 1e-8, cols
+        assert cols[8:] == table["numpy"][8:]  # the same accuracies
+        assert float(cols[8]) > 95.0  # Parzen accuracy on digits (about 98 %)
+    # the size sweep: every usable engine at every size, agreeing with numpy
+    sweep = [ln.split() for ln in lines if len(ln.split()) == 5]
+    sweep = [c for c in sweep if c[1] in usable and c[0].replace(",", "").isdigit()]
+    assert len(sweep) == 3 * len(usable), text
+    assert all(float(c[-1]) < 1e-8 for c in sweep), sweep
+    assert "Failed" not in text
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+        assert "Figure saved" in text
+    else:
+        assert not out.exists()
+        assert "matplotlib is not installed" in text
+
+
+# Full (default) mode of every example, one slow test each. Wall times measured one
+# at a time on the 2-core development machine (load average 0.5-1.6, mostly the
+# example itself); all nine together take about 3 minutes: kde_high_dimension 9 s,
+# private_similarity 31 s, neural_kernels 51 s, graph_clustering 3 s, kronecker_gp
+# 12 s, gp_pde_solver 6 s, indoor_localization 5 s, pipeline_grid_search 18 s,
+# switching_engines 43 s (plus about 30 s when KeOps's formulas are not cached).
+# With another job on the machine (load 2-3) the total was about 4 minutes.
+# Each entry is a line that the full run prints when it completes its work.
+FULL_RUNS = {
+    "kde_high_dimension": "Bandwidth selectors",
+    "private_similarity": "3. Private classification",
+    "neural_kernels": "Lowest mean test RMSE",
+    "graph_clustering": "Label-free choice (highest modularity)",
+    "kronecker_gp": "daily component's frequency",
+    "gp_pde_solver": "rel. L2 error (off-grid)",
+    "indoor_localization": "GridSearchCV over 36 settings",
+    "pipeline_grid_search": "scaler + Nystroem(300) + ridge",
+    "switching_engines": "Time against size",
+}
+
+
+def test_every_example_has_a_full_run():
+    scripts = {p.stem for p in (ROOT / "examples").glob("*.py")}
+    scripts = {name for name in scripts if not name.startswith("_")}
+    assert scripts == set(FULL_RUNS), (
+        "add each example to FULL_RUNS (and a --quick test) with its measured time"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FULL_RUNS))
+def test_example_full(name, tmp_path):
+    out = tmp_path / "fig.png"
+    text = run_full(f"examples/{name}.py", out, 600, cwd=tmp_path)
+    if name == "indoor_localization" and "Shipped RSS data not found" in text:
+        assert not out.exists()
+        return
+    assert FULL_RUNS[name] in text, text[-3000:]
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+        assert "Figure saved" in text
+    else:
+        assert not out.exists()
+        assert "matplotlib is not installed" in text
