@@ -24,9 +24,9 @@ without seeing the labels.
 
 Usage::
 
-    python examples/graph_clustering.py                      # polbooks, ~20 s
+    python examples/graph_clustering.py                      # polbooks, ~5 s
     python examples/graph_clustering.py --graph football     # 12 classes
-    python examples/graph_clustering.py --quick              # a coarse grid, ~5 s
+    python examples/graph_clustering.py --quick              # a coarse grid, ~3 s
     python examples/graph_clustering.py --out figure.png
 
 The data are read from ``../shared/data`` beside the checkout (or the folder in

@@ -24,7 +24,7 @@ log-likelihoods, fit times, and the regime each lands in.
 
 Usage::
 
-    python examples/kde_high_dimension.py                  # d = 32, under a minute
+    python examples/kde_high_dimension.py                  # d = 32, ~15 s
     python examples/kde_high_dimension.py --quick          # d = 16, about 10 s
     python examples/kde_high_dimension.py --out figure.png
 

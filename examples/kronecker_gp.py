@@ -23,8 +23,8 @@ the observations, the reconstruction and one station's series.
 
 Usage::
 
-    python examples/kronecker_gp.py              # 30 x 64 grid, about a minute
-    python examples/kronecker_gp.py --quick      # 16 x 32 grid, ~20 s
+    python examples/kronecker_gp.py              # 30 x 64 grid, ~15 s
+    python examples/kronecker_gp.py --quick      # 16 x 32 grid, ~5 s
     python examples/kronecker_gp.py --out figure.png
 
 The figure needs matplotlib (``pip install "kernlearn[plot]"``).
