@@ -11,7 +11,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-BACKENDS = ("auto", "numpy", "numba", "keops", "cupy")
+BACKENDS = ("auto", "numpy", "numba", "keops", "cupy", "dask")
 
 
 def _env_backend():
@@ -108,10 +108,14 @@ def set_config(backend=None, working_memory=None):
 
     Parameters
     ----------
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine that runs kernel-matrix work. ``"auto"`` picks by the input's array
-        type, what is installed and the problem size. An estimator's own
-        ``backend=`` parameter takes precedence. ``None`` leaves it unchanged.
+        type, what is installed and the problem size. ``"dask"`` runs in-memory
+        inputs on the current Dask scheduler (a ``dask.distributed`` client when
+        one is active) and returns in-memory results; dask arrays always run on
+        Dask, lazily, with this setting naming the engine of each block task.
+        An estimator's own ``backend=`` parameter takes precedence. ``None``
+        leaves it unchanged.
         The process default comes from the ``KERNLEARN_BACKEND`` environment
         variable, else ``"auto"``.
     working_memory : float, default=None
@@ -152,7 +156,7 @@ def config_context(*, backend=None, working_memory=None):
 
     Parameters
     ----------
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         See :func:`set_config`.
     working_memory : float, default=None
         See :func:`set_config`.

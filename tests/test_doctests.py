@@ -16,6 +16,7 @@ MODULES = {
     "kernlearn.backend._spec": True,
     "kernlearn.backend._transforms": True,
     "kernlearn.backend._neighbors": True,
+    "kernlearn.backend._validation": True,
     "kernlearn.kernels._base": True,
     "kernlearn.kernels._dot_product": True,
     "kernlearn.kernels._registry": True,

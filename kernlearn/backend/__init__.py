@@ -33,7 +33,13 @@ from ._log import note_engine
 from ._neighbors import masked_sqdist_topk
 from ._spec import KernelSpec
 from ._transforms import cos_sin, fwht, hadamard_chain
-from ._validation import check_k, check_pair, check_weights, is_cupy_array
+from ._validation import (
+    check_k,
+    check_pair,
+    check_weights,
+    is_cupy_array,
+    is_dask_array,
+)
 
 __all__ = [
     "kernel_matrix",
@@ -44,6 +50,8 @@ __all__ = [
     "cos_sin",
     "fwht",
     "masked_sqdist_topk",
+    "map_row_blocks",
+    "is_dask_array",
     "engine_status",
     "resolve_backend",
     "KernelSpec",
@@ -57,6 +65,7 @@ ENGINES = {
     "numba": ("._numba", None),
     "keops": ("._keops", "keops"),
     "cupy": ("._cupy", "gpu"),
+    "dask": ("._dask", "distributed"),
 }
 
 # Below this many pairs the numpy engine beats the fused engines' call overhead.
@@ -129,7 +138,7 @@ def resolve_backend(backend=None, X=None, n_pairs=None, spec=None) -> str:
 
     Parameters
     ----------
-    backend : {"auto", "numpy", "numba", "keops", "cupy"} or None, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"} or None, default=None
         Explicit choice; ``None`` defers to :func:`kernlearn.get_config`.
     X : array or None, default=None
         The query array; a CuPy array makes ``"auto"`` pick the cupy engine.
@@ -157,6 +166,8 @@ def resolve_backend(backend=None, X=None, n_pairs=None, spec=None) -> str:
             f"backend must be one of {BACKENDS}, got {name!r}. "
             "Use 'auto' to let kernlearn choose."
         )
+    if name == "dask" and _in_dask_task():
+        name = "auto"  # already on a Dask worker: never start Dask from inside it
     if name != "auto":
         return name
     if X is not None and is_cupy_array(X):
@@ -168,6 +179,12 @@ def resolve_backend(backend=None, X=None, n_pairs=None, spec=None) -> str:
     except ImportError:
         return "numpy"
     return "numba"
+
+
+def _in_dask_task():
+    from ._dask import in_task
+
+    return in_task()
 
 
 def _select(kernel, X, Y, backend, op):
@@ -220,7 +237,7 @@ def kernel_matrix(kernel, X, Y=None, *, backend=None):
     X : array-like of shape (n_samples_X, n_features)
     Y : array-like of shape (n_samples_Y, n_features), default=None
         ``None`` means ``Y = X``.
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine; ``None`` defers to the configuration.
 
     Returns
@@ -238,10 +255,10 @@ def kernel_matrix(kernel, X, Y=None, *, backend=None):
            [0.6065, 1.    ]])
     """
     _check_kernel(kernel)
-    X, Y = check_pair(X, Y)
-    engine, spec = _select(kernel, X, Y, backend, "kernel_matrix")
-    out = engine.kernel_matrix(kernel, spec, X, Y, get_config()["working_memory"])
-    return out.astype(_out_dtype(X), copy=False)
+    if _any_lazy(X, Y):
+        return _lazy("kernel_matrix", kernel, X, Y, None, None, backend)
+    out, dtype = _run("kernel_matrix", kernel, X, Y, None, None, backend)
+    return out.astype(dtype, copy=False)
 
 
 def kernel_sum(kernel, X, Y=None, weights=None, *, backend=None):
@@ -257,7 +274,7 @@ def kernel_sum(kernel, X, Y=None, weights=None, *, backend=None):
     weights : array-like of shape (n_samples_Y,) or (n_samples_Y, n_outputs), \
 default=None
         ``None`` sums the kernel values (all weights one).
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
 
     Returns
     -------
@@ -273,13 +290,11 @@ default=None
     array([1.6065, 1.6065])
     """
     _check_kernel(kernel)
-    X, Y = check_pair(X, Y)
-    xp = _xp(X)
-    W, squeeze = check_weights(weights, Y.shape[0], "weights", xp=xp)
-    engine, spec = _select(kernel, X, Y, backend, "kernel_sum")
-    out = engine.kernel_sum(kernel, spec, X, Y, W, get_config()["working_memory"])
-    out = out.astype(_out_dtype(X), copy=False)
-    return out[:, 0] if squeeze else out
+    if _any_lazy(X, Y, weights):
+        return _lazy("kernel_sum", kernel, X, Y, weights, None, backend)
+    out, dtype = _run("kernel_sum", kernel, X, Y, weights, None, backend)
+    out = out.astype(dtype, copy=False)
+    return _squeeze(out, weights)
 
 
 def kernel_logsumexp(kernel, X, Y=None, log_weights=None, *, backend=None):
@@ -297,7 +312,7 @@ def kernel_logsumexp(kernel, X, Y=None, log_weights=None, *, backend=None):
     log_weights : array-like of shape (n_samples_Y,) or (n_samples_Y, n_outputs), \
 default=None
         ``log w_j``; ``-inf`` is a zero weight. ``None`` means all weights one.
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
 
     Returns
     -------
@@ -314,22 +329,11 @@ default=None
     array([-2249.3069])
     """
     _check_kernel(kernel)
-    X, Y = check_pair(X, Y)
-    xp = _xp(X)
-    logW, squeeze = check_weights(
-        log_weights, Y.shape[0], "log_weights", allow_neg_inf=True, xp=xp
-    )
-    engine, spec = _select(kernel, X, Y, backend, "kernel_logsumexp")
-    if spec is not None and spec.signed:
-        raise ValueError(
-            f"kernel_logsumexp needs a non-negative kernel, but {kernel!r} can be "
-            "negative; use kernel_sum instead."
-        )
-    out = engine.kernel_logsumexp(
-        kernel, spec, X, Y, logW, get_config()["working_memory"]
-    )
-    out = out.astype(_out_dtype(X), copy=False)
-    return out[:, 0] if squeeze else out
+    if _any_lazy(X, Y, log_weights):
+        return _lazy("kernel_logsumexp", kernel, X, Y, log_weights, None, backend)
+    out, dtype = _run("kernel_logsumexp", kernel, X, Y, log_weights, None, backend)
+    out = out.astype(dtype, copy=False)
+    return _squeeze(out, log_weights)
 
 
 def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
@@ -343,7 +347,7 @@ def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
     Y : array-like of shape (n_samples_Y, n_features), default=None
     k : int, default=1
         ``1 <= k <= n_samples_Y``.
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
 
     Returns
     -------
@@ -364,13 +368,125 @@ def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
     array([[1, 0]])
     """
     _check_kernel(kernel)
+    if _any_lazy(X, Y):
+        return _lazy("kernel_topk", kernel, X, Y, None, k, backend)
+    (vals, idx), dtype = _run("kernel_topk", kernel, X, Y, None, k, backend)
+    return vals.astype(dtype, copy=False), idx
+
+
+def _run(op, kernel, X, Y, weights, k, backend):
+    """Validate, pick the engine and run primitive ``op`` on in-memory arrays.
+
+    Returns the engine's raw output (float64 values, weights' outputs as a
+    second axis even for a vector of weights) and the dtype the public function
+    casts it to. The dask engine's tasks call this on each block pair, so a
+    block is validated (and its errors worded) exactly as a whole input is.
+    """
     X, Y = check_pair(X, Y)
-    k = check_k(k, Y.shape[0])
-    engine, spec = _select(kernel, X, Y, backend, "kernel_topk")
-    vals, idx = engine.kernel_topk(
-        kernel, spec, X, Y, k, get_config()["working_memory"]
+    working_memory = get_config()["working_memory"]
+    if op == "kernel_topk":
+        k = check_k(k, Y.shape[0])
+        engine, spec = _select(kernel, X, Y, backend, op)
+        return engine.kernel_topk(kernel, spec, X, Y, k, working_memory), _out_dtype(X)
+    if op == "kernel_matrix":
+        engine, spec = _select(kernel, X, Y, backend, op)
+        return engine.kernel_matrix(kernel, spec, X, Y, working_memory), _out_dtype(X)
+    xp = _xp(X)
+    if op == "kernel_sum":
+        W, _ = check_weights(weights, Y.shape[0], "weights", xp=xp)
+        engine, spec = _select(kernel, X, Y, backend, op)
+        out = engine.kernel_sum(kernel, spec, X, Y, W, working_memory)
+        return out, _out_dtype(X)
+    logW, _ = check_weights(
+        weights, Y.shape[0], "log_weights", allow_neg_inf=True, xp=xp
     )
-    return vals.astype(_out_dtype(X), copy=False), idx
+    engine, spec = _select(kernel, X, Y, backend, op)
+    if spec is not None and spec.signed:
+        raise ValueError(
+            f"kernel_logsumexp needs a non-negative kernel, but {kernel!r} can be "
+            "negative; use kernel_sum instead."
+        )
+    out = engine.kernel_logsumexp(kernel, spec, X, Y, logW, working_memory)
+    return out, _out_dtype(X)
+
+
+def _squeeze(out, weights):
+    """Drop the outputs axis where the weights were a vector or None."""
+    if weights is None or np.ndim(weights) == 1:
+        return out[:, 0]
+    return out
+
+
+def _any_lazy(*arrays):
+    return any(is_dask_array(a) for a in arrays)
+
+
+def _lazy(op, kernel, X, Y, weights, k, backend):
+    """Primitive ``op`` over dask arrays: a lazy dask result (see ``_dask``)."""
+    engine = _load_engine("dask")
+    return engine.lazy(op, kernel, X, Y, weights, k, backend)
+
+
+def map_row_blocks(obj, method, X, *, n_outputs=None, dtype=np.float64,
+                   n_features=None):  # fmt: skip
+    """Call ``obj.method`` on each row block of a dask array, lazily.
+
+    How estimators stay lazy on dask input: a fitted estimator's ``transform``,
+    ``predict`` or ``score_samples`` becomes one task per row block of ``X``,
+    run on the Dask workers with the configuration in force here (its engine
+    and ``working_memory``). The object is one key of the graph, so its fitted
+    state travels to each worker once, not with every task.
+
+    Parameters
+    ----------
+    obj : object
+        A fitted estimator (anything picklable) with the method.
+    method : str
+        The method's name; it maps the rows of an in-memory block to as many
+        rows of output.
+    X : dask array of shape (n_samples, n_features)
+        Chunked along the rows (feature chunks are merged).
+    n_outputs : int or None, default=None
+        Columns of the output; ``None`` means a 1-D output.
+    dtype : dtype, default=numpy.float64
+        The output's dtype.
+    n_features : int or None, default=None
+        Columns ``X`` must have (checked now, not on the workers).
+
+    Returns
+    -------
+    out : dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Chunked like ``X``'s rows; nothing is computed until asked.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from kernlearn.backend import map_row_blocks
+    >>> from kernlearn.kernel_approximation import Nystroem
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> nys = Nystroem(n_components=10, random_state=0).fit(X)
+    >>> Z = map_row_blocks(nys, "transform", da.from_array(X, chunks=30),
+    ...                    n_outputs=10)
+    >>> Z.chunks
+    ((30, 30, 30, 10), (10,))
+    >>> with dask.config.set(scheduler="sync"):
+    ...     print(np.allclose(Z.compute(), nys.transform(X)))
+    True
+    """
+    if not is_dask_array(X):
+        raise TypeError(
+            f"map_row_blocks takes a dask array, got {type(X).__name__}; call "
+            f"obj.{method}(X) directly for in-memory data."
+        )
+    if n_features is not None and X.ndim == 2 and X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(obj).__name__} is expecting "
+            f"{n_features} features as input."
+        )
+    engine = _load_engine("dask")
+    return engine.map_row_blocks(obj, method, X, n_outputs=n_outputs, dtype=dtype)
 
 
 def _xp(X):

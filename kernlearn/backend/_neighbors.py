@@ -58,7 +58,7 @@ def masked_sqdist_topk(
     offset_shrinkage, gain_shrinkage : float > 0 or None, default=None
         Prior weights on the common offset and on the gain deviation
         (``None``: not fitted).
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine; ``None`` defers to the configuration. KeOps has no such
         reduction, so ``"keops"`` runs numba on CPU arrays.
 

@@ -24,6 +24,7 @@ Families without a numba profile (the general-``nu`` Matern) are refused by
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -1170,3 +1171,23 @@ def cos_sin(P, scale, out):
     """Fill ``out`` (n, 2m) with ``[cos P, sin P] * scale``."""
     _cos_sin_rows(P, scale, out)
     return out
+
+
+@contextlib.contextmanager
+def thread_limit(n):
+    """Run the numba engine's parallel loops on at most ``n`` threads in this
+    thread (numba's thread count is per calling thread), restoring it after.
+
+    The dask engine runs each task under ``thread_limit(1)``: Dask supplies the
+    parallelism (one task per worker thread), as its nanny does for BLAS and
+    OpenMP, so engine threads would only oversubscribe the cores.
+    """
+    if numba is None:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)

@@ -210,7 +210,7 @@ def hadamard_chain(X, diagonals, n_out=None, *, out=None, backend=None):
         Columns to keep, at most ``n_blocks * p``; ``None`` keeps all.
     out : ndarray of shape (n_samples, n_out), default=None
         float64 array to write into (may be a view of a larger array).
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine; ``None`` defers to the configuration. KeOps has no such
         reduction, so ``"keops"`` runs numba on CPU arrays.
 
@@ -287,7 +287,7 @@ def cos_sin(P, scale=1.0, *, out=None, backend=None):
         Common factor, e.g. ``1 / sqrt(m)`` for random Fourier features.
     out : ndarray of shape (n_samples, 2 m), default=None
         float64 array to write into (may be a view of a larger array).
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine; ``None`` defers to the configuration. The numba kernel is one
         parallel pass that writes both halves (about 4x numpy's two ufuncs).
 

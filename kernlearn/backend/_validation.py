@@ -14,6 +14,27 @@ def is_cupy_array(a) -> bool:
     return type(a).__module__.split(".")[0] == "cupy"
 
 
+def is_dask_array(a) -> bool:
+    """True for a dask array, without importing dask.
+
+    Parameters
+    ----------
+    a : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kernlearn.backend import is_dask_array
+    >>> is_dask_array(np.zeros(3))
+    False
+    """
+    return type(a).__module__.split(".")[0] == "dask" and hasattr(a, "chunks")
+
+
 def _check_device_array(a, name):
     import cupy as cp
 

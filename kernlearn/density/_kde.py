@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..backend import kernel_logsumexp
+from ..backend import is_dask_array, kernel_logsumexp, map_row_blocks
 from . import _bandwidth as bw
 from ._kernels import (
     ALIASES,
@@ -129,7 +129,7 @@ class KernelDensity(BaseEstimator):
         exact sums, at about twice the cost of ``"exact"``.
     rtol : float, default=1e-2
         Relative error target of ``algorithm="approximate"``.
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine for the kernel sums; ``None`` defers to
         :func:`kernlearn.get_config`.
     random_state : int, RandomState instance or None, default=None
@@ -193,7 +193,10 @@ class KernelDensity(BaseEstimator):
         "bounds": ["array-like", None],
         "algorithm": [StrOptions({"exact", "approximate"})],
         "rtol": [Interval(Real, 0, 1, closed="neither")],
-        "backend": [StrOptions({"auto", "numpy", "numba", "keops", "cupy"}), None],
+        "backend": [
+            StrOptions({"auto", "numpy", "numba", "keops", "cupy", "dask"}),
+            None,
+        ],
         "random_state": ["random_state"],
     }
 
@@ -464,8 +467,14 @@ class KernelDensity(BaseEstimator):
         log_density : ndarray of shape (n_queries,)
             Exact (or within ``rtol`` for ``algorithm="approximate"``); ``-inf``
             only where the density is truly zero (outside a compact support or the
-            bounds).
+            bounds). A dask array, chunked like ``X``'s rows, when ``X`` is one:
+            the fitted estimate travels to each Dask worker once and each row
+            block is scored there; nothing is computed until asked.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return map_row_blocks(self, "score_samples", X,
+                                  n_features=self.n_features_in_)  # fmt: skip
         return self.score_samples_with_error(X)[0]
 
     def score_samples_with_error(self, X):
@@ -480,9 +489,13 @@ class KernelDensity(BaseEstimator):
         log_density : ndarray of shape (n_queries,)
         relative_error : ndarray of shape (n_queries,)
             Estimated relative standard error of ``exp(log_density)``: zeros for
-            ``algorithm="exact"``.
+            ``algorithm="exact"``. Both are dask arrays when ``X`` is one.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            both = map_row_blocks(self, "_stacked_score_and_error", X, n_outputs=2,
+                                  n_features=self.n_features_in_)  # fmt: skip
+            return both[:, 0], both[:, 1]
         X = validate_data(self, X, dtype=np.float64, reset=False)
         d = self.n_features_in_
         if self.algorithm == "approximate" and self._bounds is None:
@@ -515,6 +528,9 @@ class KernelDensity(BaseEstimator):
             out[outside] = -np.inf
         return out, err
 
+    def _stacked_score_and_error(self, X):
+        return np.column_stack(self.score_samples_with_error(X))
+
     def score(self, X, y=None):
         """Total log-likelihood of ``X`` under the estimate.
 
@@ -527,7 +543,10 @@ class KernelDensity(BaseEstimator):
         Returns
         -------
         log_likelihood : float
+            A 0-d dask array when ``X`` is a dask array.
         """
+        if is_dask_array(X):
+            return self.score_samples(X).sum()
         return float(np.sum(self.score_samples(X)))
 
     # ------------------------------------------------------------- sampling

@@ -33,7 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
-from ..backend import cos_sin, hadamard_chain
+from ..backend import cos_sin, hadamard_chain, is_dask_array, map_row_blocks
 from ._spectral import SPECTRAL_KERNELS, spectral_measure
 
 # ----------------------------------------------------------------------- helpers
@@ -92,8 +92,15 @@ class _RandomFeaturesBase(
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
+            A dask array, chunked like ``X``'s rows, when ``X`` is one: each
+            row block is mapped on the Dask workers, nothing is computed
+            until asked.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_row_blocks(self, "transform", X,
+                                  n_outputs=self._n_features_out,
+                                  n_features=self.n_features_in_)  # fmt: skip
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Z = np.empty((X.shape[0], self._n_features_out))
         for rows in _row_batches(X.shape[0], self._floats_per_row()):

@@ -33,7 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
-from ..backend import kernel_matrix
+from ..backend import is_dask_array, kernel_matrix, map_row_blocks
 from ..kernels import Gaussian
 
 __all__ = ["Nystroem", "ridge_leverage_scores"]
@@ -93,7 +93,7 @@ def ridge_leverage_scores(kernel, X, ridge, *, backend=None):
     ridge : float
         Positive regulariser ``lambda``, on the scale of the eigenvalues of ``K``
         (as ``alpha`` of :class:`sklearn.kernel_ridge.KernelRidge`).
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine for the kernel matrix; ``None`` defers to the configuration.
 
     Returns
@@ -301,7 +301,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         ``alpha`` of :class:`~sklearn.kernel_ridge.KernelRidge`); then the
         intermediate samples hold about ``log(m) d_eff(lambda)`` points, which
         sets the cost.
-    backend : {"auto", "numpy", "numba", "keops", "cupy"}, default=None
+    backend : {"auto", "numpy", "numba", "keops", "cupy", "dask"}, default=None
         Engine for the kernel blocks; ``None`` defers to
         :func:`kernlearn.get_config`.
     random_state : int, RandomState instance or None, default=None
@@ -425,7 +425,10 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "landmarks": [StrOptions({"uniform", "kmeans++", "rls"}), "array-like"],
         "ridge": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "backend": [StrOptions({"auto", "numpy", "numba", "keops", "cupy"}), None],
+        "backend": [
+            StrOptions({"auto", "numpy", "numba", "keops", "cupy", "dask"}),
+            None,
+        ],
         "random_state": ["random_state"],
     }
 
@@ -536,9 +539,15 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         Z : ndarray of shape (n_samples, `n_components_`)
-            Features with ``Z(X) Z(Y)^T ~ K(X, Y)``.
+            Features with ``Z(X) Z(Y)^T ~ K(X, Y)``. A dask array, chunked like
+            ``X``'s rows, when ``X`` is one (the landmarks and normalisation
+            travel to each worker once).
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_row_blocks(self, "transform", X,
+                                  n_outputs=self.n_components_,
+                                  n_features=self.n_features_in_)  # fmt: skip
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Z = np.empty((X.shape[0], self.n_components_))
         for rows in _row_batches(X.shape[0], self.n_components_):

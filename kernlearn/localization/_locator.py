@@ -33,7 +33,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..backend import kernel_topk, masked_sqdist_topk
+from ..backend import is_dask_array, kernel_topk, map_row_blocks, masked_sqdist_topk
 from ..backend._spec import profile
 from ..kernels import Cauchy, Gaussian, Laplacian, Linear, Matern, RadialKernel
 from ._maps import build_fingerprint_map
@@ -388,8 +388,15 @@ class FingerprintLocator(RegressorMixin, BaseEstimator):
         Returns
         -------
         positions : ndarray of shape (n_samples, n_dims)
+            A dask array, chunked like ``X``'s rows, when ``X`` is one: the
+            fitted map travels to each Dask worker once and every row block
+            is located there.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_row_blocks(self, "predict", X,
+                                  n_outputs=self.positions_.shape[1],
+                                  n_features=self.n_features_in_)  # fmt: skip
         O = validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
         )

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
-from ..backend import kernel_sum
+from ..backend import is_dask_array, kernel_sum, map_row_blocks
 from ..kernels import Cauchy, Gaussian, L1Laplacian, Laplacian
 from ._accountant import BudgetAccountant, PrivacyLeakWarning
 from ._base import NEIGHBOURING, Sensitivity
@@ -66,6 +66,9 @@ def exact_similarity_sum(X, Y, *, kernel="gaussian", bandwidth=1.0, p=1.0):
     Returns
     -------
     sums : ndarray of shape (n_queries,)
+        A dask array when ``X`` or ``Y`` is one (kernels: one task per block
+        pair of ``Y`` and ``X`` and a tree reduction; the distances ``"l1"``,
+        ``"l2"``, ``"lp"`` need ``X`` in memory and map ``Y``'s row blocks).
 
     Examples
     --------
@@ -76,12 +79,38 @@ def exact_similarity_sum(X, Y, *, kernel="gaussian", bandwidth=1.0, p=1.0):
     >>> exact_similarity_sum(X, Y, kernel="l1")
     array([1., 5.])
     """
+    if kernel not in KERNELS and kernel not in DISTANCES:
+        raise ValueError(f"Unknown kernel {kernel!r}; use one of {_all_names()}.")
+    if is_dask_array(X) or is_dask_array(Y):
+        if kernel in KERNELS:
+            return kernel_sum(KERNELS[kernel](bandwidth), Y, X)
+        if is_dask_array(X):
+            raise TypeError(
+                f"kernel={kernel!r} sums distances to an in-memory X; pass X as "
+                "a numpy array (X.compute()); the queries Y may stay a dask array."
+            )
+        return map_row_blocks(_DistanceSums(X, kernel, p), "sums", Y,
+                              n_features=np.shape(X)[1])  # fmt: skip
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     if kernel in KERNELS:
         return kernel_sum(KERNELS[kernel](bandwidth), Y, X, np.ones(len(X)))
-    if kernel not in DISTANCES:
-        raise ValueError(f"Unknown kernel {kernel!r}; use one of {_all_names()}.")
+    return _distance_sums(X, Y, kernel, p)
+
+
+class _DistanceSums:
+    """The exact distance sums to ``X`` as a picklable object (the state of
+    :func:`~kernlearn.backend.map_row_blocks` over dask queries)."""
+
+    def __init__(self, X, kernel, p):
+        self.X, self.kernel, self.p = np.asarray(X, dtype=np.float64), kernel, p
+
+    def sums(self, Y):
+        return _distance_sums(self.X, np.asarray(Y, dtype=np.float64),
+                              self.kernel, self.p)  # fmt: skip
+
+
+def _distance_sums(X, Y, kernel, p):
     budget = get_config()["working_memory"] * 2**20
     rows = max(1, int(budget // max(1, 8 * X.shape[0] * X.shape[1])))
     out = np.empty(len(Y))
@@ -341,8 +370,14 @@ class PrivateSimilaritySum(_PrivateSimilarityParams):
         Returns
         -------
         sums : ndarray of shape (n_queries,)
+            A dask array when ``Y`` is one (the released statistics travel to
+            each Dask worker once; each row block of queries is answered
+            there).
         """
         check_is_fitted(self, "released_")
+        if is_dask_array(Y):
+            return map_row_blocks(self, "similarity_sum", Y,
+                                  n_features=self.n_features_in_)  # fmt: skip
         Y = validate_data(self, Y, dtype=np.float64, reset=False)
         return _query(self, Y)
 
