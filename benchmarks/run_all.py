@@ -10,9 +10,9 @@ table of kernlearn against each peer (benchmark, case, kernlearn, peer, metric,
 the two values and their ratio), ordered by benchmark; and it draws
 ``results/<name>.png`` from a summary's plot data where matplotlib is installed.
 
-The default sizes fit a 2-core, 24 GiB machine in about 45 minutes; what each
+The default sizes fit a 2-core, 24 GiB machine in about an hour; what each
 script is run with (``--full`` runs every one at its own defaults instead,
-about 2 hours on such a machine):
+about 2.3 hours on such a machine):
 
     script                    options (default run)                expected  full run
     bench_kernel_sum.py       --sizes 20000 --budget 5             ~11 min   ~65 min
@@ -22,6 +22,7 @@ about 2 hours on such a machine):
     bench_graph_kernels.py    --accuracy normwise --stride 11      ~10 min   ~23 min
     bench_kronecker_gp.py     (its defaults)                       ~2 min    ~2 min
     bench_localization.py     (its defaults)                       ~2 min    ~2 min
+    bench_dask.py             (its defaults)                       ~15 min   ~15 min
 
 ``bench_kernel_sum`` runs n = m = 20,000 only (its default adds 100,000, where
 nearly every peer is extrapolated) and extrapolates a peer past 5 s instead of
@@ -41,10 +42,10 @@ reported as skipped.
 
 Usage::
 
-    python benchmarks/run_all.py                   # ~45 min, writes results/
+    python benchmarks/run_all.py                   # ~1 h, writes results/
     python benchmarks/run_all.py --quick           # smoke run (1-3 min), temp folder
     python benchmarks/run_all.py --only kde,private
-    python benchmarks/run_all.py --full            # each script's defaults (~2 h)
+    python benchmarks/run_all.py --full            # each script's defaults (~2.3 h)
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ BENCHES = (
     ),
     Bench("kronecker_gp", [], 2, 2, 60),
     Bench("localization", [], 2, 2, 10),
+    Bench("dask", [], 15, 15, 20),
 )
 NAMES = tuple(b.name for b in BENCHES)
 TAIL_LINES = 25
@@ -463,7 +465,7 @@ def parse_args(argv):
     p.add_argument(
         "--full",
         action="store_true",
-        help="every script at its own default sizes (about 2 hours on 2 cores)",
+        help="every script at its own default sizes (about 2.3 hours on 2 cores)",
     )
     p.add_argument(
         "--only",

@@ -38,6 +38,7 @@ _OPTIONAL_PACKAGES = [
     ("pykeops", ("pykeops",)),
     ("cupy", ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x")),
     ("dask", ("dask",)),
+    ("distributed", ("distributed",)),
     ("tqdm", ("tqdm",)),
     ("matplotlib", ("matplotlib",)),
 ]

@@ -153,6 +153,22 @@ def test_bench_localization_quick(tmp_path):
     assert "runs unchanged" in text and "Simulated building (5,000 points" in text
 
 
+# About 15 s on 2 idle cores (a LocalCluster of 2 processes, numba compiled on
+# each): marked slow like the other benchmark smoke runs.
+@pytest.mark.slow
+def test_bench_dask_quick(tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask.md"
+    run_quick("benchmarks/bench_dask.py", out)
+    data = check_summary(out, "dask")
+    (c,) = data["comparisons"]
+    assert c["peer"] == "numba engine, one process" and c["ratio"] > 0
+    text = out.read_text(encoding="utf-8")
+    for section in ("## Machine", "## Targets", "## Times", "## Projection"):
+        assert section in text
+    assert "| FAIL |" not in text and "32 pair tasks" in text
+
+
 # Every script's --quick mode once more, through run_all (2.5 to 4 minutes on 2
 # cores): marked slow like the other benchmark smoke runs.
 @pytest.mark.slow
@@ -180,6 +196,6 @@ def test_run_all_quick(tmp_path):
             assert any(r.startswith(row) for r in rows), row
         assert f"[{json_file.stem}.md]({json_file.stem}.md)" in text
     assert expected == len(rows) and expected > 0
-    assert len(list(tmp_path.glob("*.json"))) >= 6  # graph_kernels needs the data
+    assert len(list(tmp_path.glob("*.json"))) >= 7  # graph_kernels needs the data
     if "Plots skipped" not in text:
         assert (tmp_path / "kernel_sum.png").is_file()

@@ -743,6 +743,16 @@ if numba is not None:
                         acc += diff * diff
                     buf[j] = acc
 
+    @njit(cache=True)
+    def _tile(Xb, Yc, j0, jl, gbuf):
+        """``Xb @ Yc[j0:j0+jl].T`` into the thread's buffer: a tile allocated
+        per product would be an mmap and page faults each time wherever glibc's
+        mmap threshold is fixed (Dask's workers fix it at 64 KiB), which made
+        the engine 3x slower there."""
+        G = gbuf[: Xb.shape[0] * jl].reshape((Xb.shape[0], jl))
+        np.dot(Xb, Yc[j0 : j0 + jl].T, G)
+        return G
+
     @njit(parallel=True, cache=True, fastmath=_FM_RED)
     def _gemm_sum(Xc, Yc, xx, yy, WT, has_w, fam, prm, amp, out, rb, cb):
         """Kernel sums with distances from per-thread GEMM tiles (rb x cb).
@@ -759,11 +769,12 @@ if numba is not None:
             i0 = b * rb
             i1 = min(n, i0 + rb)
             Xb = Xc[i0:i1]
+            gbuf = np.empty(rb * cb, Xc.dtype)
             buf = np.empty(cb, Xc.dtype)
             acc = np.zeros((i1 - i0, k), np.float64)
             for j0 in range(0, m, cb):
                 jl = min(cb, m - j0)
-                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                G = _tile(Xb, Yc, j0, jl, gbuf)
                 for i in range(i1 - i0):
                     _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
                     _profile(buf, jl, fam, prm, amp)
@@ -782,10 +793,11 @@ if numba is not None:
             i0 = b * rb
             i1 = min(n, i0 + rb)
             Xb = Xc[i0:i1]
+            gbuf = np.empty(rb * cb, Xc.dtype)
             buf = np.empty(cb, Xc.dtype)
             for j0 in range(0, m, cb):
                 jl = min(cb, m - j0)
-                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                G = _tile(Xb, Yc, j0, jl, gbuf)
                 for i in range(i1 - i0):
                     _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, buf)
                     _profile(buf, jl, fam, prm, amp)
@@ -804,6 +816,7 @@ if numba is not None:
             i0 = b * rb
             i1 = min(n, i0 + rb)
             Xb = Xc[i0:i1]
+            gbuf = np.empty(rb * cb, Xc.dtype)
             sbuf = np.empty(cb, Xc.dtype)
             buf = np.empty(cb, np.float64)
             tmp = np.empty(cb, np.float64)
@@ -811,7 +824,7 @@ if numba is not None:
             sm = np.zeros((i1 - i0, k))
             for j0 in range(0, m, cb):
                 jl = min(cb, m - j0)
-                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                G = _tile(Xb, Yc, j0, jl, gbuf)
                 for i in range(i1 - i0):
                     _tile_sqdist_row(G, i, xx, yy, Xc, Yc, i0 + i, j0, jl, sbuf)
                     for j in range(jl):
@@ -839,13 +852,14 @@ if numba is not None:
             i0 = b * rb
             i1 = min(n, i0 + rb)
             Xb = Xc[i0:i1]
+            gbuf = np.empty(rb * cb, Xc.dtype)
             buf = np.empty(cb, Xc.dtype)
             hv = np.empty((i1 - i0, k), np.float64)
             hi = np.empty((i1 - i0, k), np.int64)
             hs = np.zeros(i1 - i0, np.int64)
             for j0 in range(0, m, cb):
                 jl = min(cb, m - j0)
-                G = np.dot(Xb, Yc[j0 : j0 + jl].T)
+                G = _tile(Xb, Yc, j0, jl, gbuf)
                 for i in range(i1 - i0):
                     if is_dot:
                         for j in range(jl):
