@@ -215,6 +215,47 @@ def test_estimator_state_is_one_key_of_the_graph(sync):
     np.testing.assert_allclose(Z.compute(), nys.transform(X), rtol=1e-12)
 
 
+class UnpickleCounter:
+    """Fitted state that counts, per process, how often it is unpickled."""
+
+    count = 0
+
+    def __init__(self, payload):
+        self.payload = payload
+
+    def __reduce__(self):
+        return (_rebuild_counter, (self.payload,))
+
+    def first_column(self, A):
+        return np.asarray(A)[:, 0] + self.payload[0]
+
+
+def _rebuild_counter(payload):
+    UnpickleCounter.count += 1
+    return UnpickleCounter(payload)
+
+
+def _unpickled():
+    return UnpickleCounter.count
+
+
+def test_state_travels_to_each_worker_once_not_per_task(client):
+    client.run(lambda: setattr(UnpickleCounter, "count", 0))
+    state = UnpickleCounter(np.full(100_000, 0.5))
+    Xd = da.from_array(X, chunks=(8, 5))  # 13 row-block tasks
+    with distributed.get_task_stream(client) as stream:
+        out = map_row_blocks(state, "first_column", Xd).compute()
+    np.testing.assert_array_equal(out, X[:, 0] + 0.5)
+    ran = {}
+    for t in stream.data:
+        if "first_column" in str(t["key"]):
+            ran[t["worker"]] = ran.get(t["worker"], 0) + 1
+    assert sum(ran.values()) == 13 and max(ran.values()) >= 4
+    counts = client.run(_unpickled)
+    for worker in ran:
+        assert counts[worker] == 1, (counts, ran)  # not once per task
+
+
 # ------------------------------------------------- configuration on the workers
 class ConfigProbe:
     """A kernel without an engine spec whose values report the configuration
