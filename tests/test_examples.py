@@ -232,6 +232,26 @@ def test_switching_engines_quick(tmp_path):
         assert "matplotlib is not installed" in text
 
 
+# About 15 s on 2 cores (a LocalCluster of 2 processes, numba's kernels loaded
+# from its cache on each): marked slow.
+@pytest.mark.slow
+def test_dask_scale_out_quick(tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "fig.png"
+    text = run_quick("examples/dask_scale_out.py", out, 600, cwd=tmp_path)
+    pairs, a, b = (int(v) for v in re.search(
+        r"(\d+) block-pair tasks \((\d+) x (\d+)\)", text).groups())  # fmt: skip
+    assert pairs == a * b and b == 4, text
+    dev = float(re.search(r"dask, \d+ workers\s+\S+\s+\S+\s+(\S+)", text)[1])
+    assert dev < 1e-5, text
+    assert "100.0% of the indices equal the numpy engine's" in text, text
+    mean_ll, exact = (float(v) for v in re.search(
+        r"mean log-density (\S+), against (\S+) under", text).groups())  # fmt: skip
+    assert exact - 3.0 < mean_ll < exact, text  # below the truth, not far below
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert out.is_file() and out.stat().st_size > 0
+
+
 # Full (default) mode of every example, one slow test each. Wall times measured one
 # at a time on the 2-core development machine (load average 0.5-1.6, mostly the
 # example itself); all nine together take about 3 minutes: kde_high_dimension 9 s,
@@ -250,6 +270,7 @@ FULL_RUNS = {
     "indoor_localization": "GridSearchCV over 36 settings",
     "pipeline_grid_search": "scaler + Nystroem(300) + ridge",
     "switching_engines": "Time against size",
+    "dask_scale_out": "3. KernelDensity",
 }
 
 
