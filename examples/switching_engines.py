@@ -1,14 +1,17 @@
 """
-Switching engines: the same code on numpy, numba, keops and cupy
-================================================================
+Switching engines: the same code on numpy, numba, keops, cupy and dask
+======================================================================
 
 Every kernel computation of kernlearn goes through a few backend primitives
 (:func:`kernlearn.backend.kernel_sum`, :func:`~kernlearn.backend.kernel_topk`,
 :func:`~kernlearn.backend.kernel_logsumexp`, ...), each with the same meaning on
 every engine: ``numpy`` (the exact reference, always there), ``numba`` (fused
 and parallel on the CPU, a core dependency), ``keops`` (pykeops reductions,
-``pip install "kernlearn[keops]"``) and ``cupy`` (the GPU, ``pip install
-"kernlearn[gpu]"``). The engine is picked by an estimator's ``backend=``
+``pip install "kernlearn[keops]"``), ``cupy`` (the GPU, ``pip install
+"kernlearn[gpu]"``) and ``dask`` (block-pair tasks on the current Dask
+scheduler, here Dask's local threads, each block on the numba engine; ``pip
+install "kernlearn[distributed]"``; ``dask_scale_out.py`` runs a cluster). The
+engine is picked by an estimator's ``backend=``
 parameter, else by :func:`kernlearn.config_context` / :func:`kernlearn.set_config`,
 else automatically (``"auto"``: a CuPy array stays on the GPU; the numba engine
 for problems above about 1e5 pairs, numpy below).

@@ -244,6 +244,8 @@ def kernel_matrix(kernel, X, Y=None, *, backend=None):
     -------
     K : ndarray of shape (n_samples_X, n_samples_Y)
         float32 when both inputs are float32, float64 otherwise.
+        A dask array when any input is one: computed lazily, block pair by
+        block pair, on the Dask workers (see the dask engine).
 
     Examples
     --------
@@ -280,6 +282,8 @@ default=None
     -------
     sums : ndarray of shape (n_samples_X,) or (n_samples_X, n_outputs)
         Accumulated in float64; returned as float32 when both inputs are float32.
+        A dask array when any input is one: computed lazily, block pair by
+        block pair, on the Dask workers (see the dask engine).
 
     Examples
     --------
@@ -318,6 +322,8 @@ default=None
     -------
     out : ndarray of shape (n_samples_X,) or (n_samples_X, n_outputs)
         ``-inf`` where every term is zero (outside a compact support).
+        A dask array when any input is one: computed lazily, block pair by
+        block pair, on the Dask workers (see the dask engine).
 
     Examples
     --------
@@ -355,7 +361,8 @@ def kernel_topk(kernel, X, Y=None, k=1, *, backend=None):
         Sorted in decreasing order along each row.
     indices : ndarray of int64, shape (n_samples_X, k)
         Column indices into ``Y``; ties go to the lower index on the numpy and
-        numba engines.
+        numba engines. Both are dask arrays when any input is one (the top-k
+        lists of the column blocks merge by a stable sort).
 
     Examples
     --------

@@ -42,7 +42,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._config import config_context, get_config
-from ._validation import check_k, check_weights, is_dask_array
+from ._validation import check_k, check_weights, check_weights_shape, is_dask_array
 
 NAME = "dask"
 OPS = ("kernel_matrix", "kernel_sum", "kernel_logsumexp", "kernel_topk")
@@ -172,24 +172,13 @@ def _check_weights(weights, Y, name, allow_neg_inf):
     if not is_dask_array(weights):
         W, squeeze = check_weights(weights, m, name, allow_neg_inf=allow_neg_inf)
         return da.from_array(W, chunks=(Y.chunks[0], -1), name=False), squeeze
-    if weights.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must have shape (n_samples_Y,) or (n_samples_Y, n_outputs), "
-            f"got a dask array of shape {weights.shape}."
-        )
-    if weights.shape[0] != m:
-        raise ValueError(
-            f"{name} has {weights.shape[0]} rows but Y has {m} samples; pass one "
-            "weight per row of Y."
-        )
+    check_weights_shape(weights.shape, m, name)
     if weights.dtype.kind not in "biuf":
         raise ValueError(
             f"{name} must be an array of real numbers, got dtype {weights.dtype}."
         )
     squeeze = weights.ndim == 1
     W = weights[:, None] if squeeze else weights
-    if W.shape[1] == 0:
-        raise ValueError(f"{name} has no columns; pass at least one output.")
     W = W.astype(np.float64).rechunk((Y.chunks[0], -1))
     return W, squeeze
 

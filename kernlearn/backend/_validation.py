@@ -132,18 +132,7 @@ def check_weights(weights, m, name="weights", allow_neg_inf=False, xp=np):
             f"{name} must be an array of real numbers, got {type(weights).__name__}"
             f" ({exc})."
         ) from exc
-    if W.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must have shape (n_samples_Y,) or (n_samples_Y, n_outputs), "
-            f"got an array of shape {W.shape}."
-        )
-    if W.shape[0] != m:
-        raise ValueError(
-            f"{name} has {W.shape[0]} rows but Y has {m} samples; pass one weight "
-            "per row of Y."
-        )
-    if W.ndim == 2 and W.shape[1] == 0:
-        raise ValueError(f"{name} has no columns; pass at least one output.")
+    check_weights_shape(W.shape, m, name)
     if allow_neg_inf:
         bad = xp.isnan(W) | (W == xp.inf)
         if bool(bad.any()):
@@ -157,6 +146,22 @@ def check_weights(weights, m, name="weights", allow_neg_inf=False, xp=np):
     if squeeze:
         W = W[:, None]
     return W, squeeze
+
+
+def check_weights_shape(shape, m, name="weights"):
+    """Raise unless ``shape`` is ``(m,)`` or ``(m, k)`` with ``k >= 1``."""
+    if len(shape) not in (1, 2):
+        raise ValueError(
+            f"{name} must have shape (n_samples_Y,) or (n_samples_Y, n_outputs), "
+            f"got an array of shape {tuple(shape)}."
+        )
+    if shape[0] != m:
+        raise ValueError(
+            f"{name} has {shape[0]} rows but Y has {m} samples; pass one weight "
+            "per row of Y."
+        )
+    if len(shape) == 2 and shape[1] == 0:
+        raise ValueError(f"{name} has no columns; pass at least one output.")
 
 
 def check_k(k, m):

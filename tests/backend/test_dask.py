@@ -42,19 +42,22 @@ LOGW[[3, 40]] = -np.inf
 KERNEL = Gaussian(1.3)
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
+def local_cluster(silence=logging.ERROR):
+    """Two single-threaded worker processes on loopback."""
+    return distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=":0",
-        silence_logs=logging.ERROR,
+        silence_logs=silence,
     )
-    with distributed.Client(cluster) as c:
+
+
+@pytest.fixture(scope="module")
+def client():
+    with local_cluster() as cluster, distributed.Client(cluster) as c:
         yield c
-    cluster.close()
 
 
 @pytest.fixture
@@ -284,17 +287,7 @@ def test_killing_a_worker_mid_computation_still_gives_the_right_result():
     rng = np.random.default_rng(1)
     A = rng.normal(size=(6000, 8))
     B = rng.normal(size=(6000, 8))
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
+    with local_cluster(logging.CRITICAL) as cluster, distributed.Client(cluster) as c:
         Ad = da.from_array(A, chunks=(500, 8))
         Bd = da.from_array(B, chunks=(1000, 8))
         lazy = kernel_sum(KERNEL, Ad, Bd, backend="numpy")  # 72 pair tasks
