@@ -137,16 +137,8 @@ def _as_dask_2d(a, name, row_chunks=None):
 def _check_pair(X, Y):
     """``X`` and ``Y`` as 2-D dask arrays of one dtype; in-memory ones are cut
     in row blocks like the other's."""
-    if not is_dask_array(X):
-        X = _as_dask_2d(X, "X", row_chunks=_typical_rows(Y))
-    else:
-        X = _as_dask_2d(X, "X")
-    if Y is None:
-        Y = X
-    elif not is_dask_array(Y):
-        Y = _as_dask_2d(Y, "Y", row_chunks=_typical_rows(X))
-    else:
-        Y = _as_dask_2d(Y, "Y")
+    X = _as_dask_2d(X, "X", row_chunks=_typical_rows(Y))
+    Y = X if Y is None else _as_dask_2d(Y, "Y", row_chunks=_typical_rows(X))
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X has {X.shape[1]} features but Y has {Y.shape[1]}; both must have "
@@ -158,7 +150,7 @@ def _check_pair(X, Y):
 
 
 def _typical_rows(a):
-    return max(a.chunks[0]) if is_dask_array(a) and a.ndim >= 1 else None
+    return max(a.chunks[0]) if is_dask_array(a) else None
 
 
 def _check_weights(weights, Y, name, allow_neg_inf):
@@ -415,7 +407,9 @@ def _eager(op, kernel, X, Y, W, k):
     if op == "kernel_topk":
         vals, idx = da.compute(*out)
         return vals.astype(np.float64, copy=False), idx
-    return np.asarray(out.compute(), dtype=np.float64)
+    out = np.asarray(out.compute(), dtype=np.float64)
+    # the engine interface keeps the outputs axis of sums for a vector of weights
+    return out if op == "kernel_matrix" else out.reshape(len(X), -1)
 
 
 def kernel_matrix(kernel, spec, X, Y, working_memory):
@@ -423,13 +417,11 @@ def kernel_matrix(kernel, spec, X, Y, working_memory):
 
 
 def kernel_sum(kernel, spec, X, Y, W, working_memory):
-    out = _eager("kernel_sum", kernel, X, Y, W, None)
-    return out if out.ndim == 2 else out[:, None]
+    return _eager("kernel_sum", kernel, X, Y, W, None)
 
 
 def kernel_logsumexp(kernel, spec, X, Y, logW, working_memory):
-    out = _eager("kernel_logsumexp", kernel, X, Y, logW, None)
-    return out if out.ndim == 2 else out[:, None]
+    return _eager("kernel_logsumexp", kernel, X, Y, logW, None)
 
 
 def kernel_topk(kernel, spec, X, Y, k, working_memory):
